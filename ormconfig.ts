@@ -1,0 +1,6 @@
+import 'reflect-metadata';
+import { loadConfig } from './src/config';
+import { createDataSource } from './src/db/data-source';
+
+// For the TypeORM CLI (e.g. `npx typeorm -d dist/ormconfig.js migration:show`): the service's own DataSource.
+export default createDataSource(loadConfig(process.env).database);

@@ -1,0 +1,18 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum Plan {
+  STARTER = 'STARTER',
+  GROWTH = 'GROWTH',
+  ENTERPRISE = 'ENTERPRISE',
+}
+
+export enum Role {
+  ADMIN = 'ADMIN',
+  MEMBER = 'MEMBER',
+}
+
+/** BYOK is a Growth feature: GROWTH and every plan above it. */
+export const planAllowsByok = (plan: Plan): boolean => plan === Plan.GROWTH || plan === Plan.ENTERPRISE;
+
+registerEnumType(Plan, { name: 'Plan' });
+registerEnumType(Role, { name: 'Role' });

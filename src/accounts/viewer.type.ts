@@ -1,0 +1,17 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Plan, Role } from './plan.enum';
+
+@ObjectType('Viewer', { description: 'The signed-in user in the account the request acts in.' })
+export class ViewerType {
+  @Field(() => ID)
+  userId: string;
+
+  @Field(() => ID)
+  accountId: string;
+
+  @Field(() => Role, { description: 'Read from the database on every request, never from the token.' })
+  role: Role;
+
+  @Field(() => Plan)
+  plan: Plan;
+}

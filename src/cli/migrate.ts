@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { loadConfig } from '../config';
+import { ensureDatabase, createDataSource } from '../db/data-source';
+import { runCli } from './run';
+
+// npm run migrate: applies pending migrations (creating the MySQL database when missing).
+
+runCli(async () => {
+  const { database } = loadConfig();
+  await ensureDatabase(database);
+  const dataSource = await createDataSource(database).initialize();
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    process.stdout.write(applied.length ? `Applied ${applied.map((m) => m.name).join(', ')}.\n` : 'No pending migrations.\n');
+  } finally {
+    await dataSource.destroy();
+  }
+});

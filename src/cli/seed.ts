@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { loadConfig } from '../config';
+import { seedDemo } from '../accounts/demo-seed';
+import { openDatabase } from '../db/data-source';
+import { runCli } from './run';
+
+// npm run seed: migrates, then upserts the demo accounts and members. Safe to run again.
+
+runCli(async () => {
+  const dataSource = await openDatabase(loadConfig().database);
+  try {
+    await seedDemo(dataSource);
+    process.stdout.write('Demo data seeded: acct_acme (user_alice ADMIN, user_bob MEMBER), acct_globex (user_gina ADMIN), acct_initech (user_ivan ADMIN).\n');
+  } finally {
+    await dataSource.destroy();
+  }
+});

@@ -1,0 +1,147 @@
+import path from 'node:path';
+import { AiProvider } from './providers/ai-provider.enum';
+
+// Every environment variable the service reads is read and checked here, once, at start-up.
+// A wrong value stops the process with one line that names the variable and what it expects.
+
+export class ConfigError extends Error {
+  constructor(variable: string, expected: string) {
+    super(`${variable}: ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  /** Where generated development secrets and the embedded database live. */
+  dataDir: string;
+  database: { type: 'mysql'; url: string } | { type: 'sqlite'; file: string };
+  logLevel: string;
+  auth: {
+    jwtSecret: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+  };
+  masterKeys: string | undefined;
+  providers: {
+    baseUrls: Record<'OPENAI' | 'ANTHROPIC' | 'GOOGLE_GEMINI' | 'MISTRAL', string>;
+    timeoutMs: number;
+    outboundAllowlist: string[];
+  };
+  testRateLimitPerMinute: number;
+  builtin: { provider: AiProvider; apiKeys: Partial<Record<AiProvider, string>> };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function httpUrl(env: Env, name: string, fallback?: string): string | undefined {
+  const raw = optional(env, name) ?? fallback;
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function databaseFrom(env: Env, dataDir: string): Config['database'] {
+  const url = optional(env, 'DATABASE_URL');
+  if (url === undefined) return { type: 'sqlite', file: path.join(dataDir, 'byok.sqlite') };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'expected mysql://user:pass@host:port/database');
+  }
+  if (parsed.protocol !== 'mysql:' || !parsed.hostname || parsed.pathname.length < 2) {
+    throw new ConfigError('DATABASE_URL', 'expected mysql://user:pass@host:port/database (a database name is required)');
+  }
+  if (!/^\/[A-Za-z0-9_$]{1,64}$/.test(parsed.pathname)) {
+    throw new ConfigError('DATABASE_URL', 'the database name may hold only letters, digits, _ and $ (at most 64)');
+  }
+  return { type: 'mysql', url };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const dataDir = path.resolve(optional(env, 'DATA_DIR') ?? 'data');
+
+  const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const jwtSecret = env.AUTH_JWT_SECRET === undefined || env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET;
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret, 'utf8') < 32) {
+    throw new ConfigError('AUTH_JWT_SECRET', 'expected at least 32 bytes (e.g. `openssl rand -base64 48`)');
+  }
+  const jwksUrl = httpUrl(env, 'AUTH_JWKS_URL');
+  if (production && !jwtSecret && !jwksUrl) {
+    throw new ConfigError('AUTH_JWT_SECRET', 'required in production (or set AUTH_JWKS_URL)');
+  }
+
+  const builtinProvider = optional(env, 'BUILTIN_PROVIDER') ?? AiProvider.OPENAI;
+  if (!(builtinProvider in AiProvider)) {
+    throw new ConfigError('BUILTIN_PROVIDER', `expected one of ${Object.keys(AiProvider).join(', ')}, got "${builtinProvider}"`);
+  }
+  const apiKeys: Partial<Record<AiProvider, string>> = {};
+  for (const provider of Object.values(AiProvider)) {
+    const key = optional(env, `BUILTIN_${provider}_API_KEY`);
+    if (key) apiKeys[provider] = key;
+  }
+
+  return {
+    production,
+    host: optional(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    dataDir,
+    database: databaseFrom(env, dataDir),
+    logLevel,
+    auth: {
+      jwtSecret,
+      jwksUrl,
+      issuer: optional(env, 'AUTH_ISSUER'),
+      audience: optional(env, 'AUTH_AUDIENCE'),
+    },
+    masterKeys: optional(env, 'BYOK_MASTER_KEYS'),
+    providers: {
+      baseUrls: {
+        OPENAI: httpUrl(env, 'OPENAI_BASE_URL', 'https://api.openai.com/v1')!,
+        ANTHROPIC: httpUrl(env, 'ANTHROPIC_BASE_URL', 'https://api.anthropic.com')!,
+        GOOGLE_GEMINI: httpUrl(env, 'GEMINI_BASE_URL', 'https://generativelanguage.googleapis.com')!,
+        MISTRAL: httpUrl(env, 'MISTRAL_BASE_URL', 'https://api.mistral.ai')!,
+      },
+      timeoutMs: integer(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000),
+      outboundAllowlist: (optional(env, 'OUTBOUND_ALLOWLIST') ?? '')
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase())
+        .filter(Boolean),
+    },
+    testRateLimitPerMinute: integer(env, 'TEST_RATE_LIMIT_PER_MINUTE', 10, 1, 10_000),
+    builtin: { provider: builtinProvider as AiProvider, apiKeys },
+  };
+}

@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { DataSource } from 'typeorm';
+import { Config } from '../config';
+import { Account } from '../accounts/account.entity';
+import { Membership } from '../accounts/membership.entity';
+import { Accounts1732600000000 } from '../../migrations/1732600000000-accounts';
+
+// The one DataSource. Migrations own the schema on both databases; `synchronize` stays off.
+
+export const ENTITIES = [Account, Membership];
+export const MIGRATIONS = [Accounts1732600000000];
+
+export function createDataSource(database: Config['database']): DataSource {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, logging: false } as const;
+  if (database.type === 'sqlite') {
+    return new DataSource({ ...common, type: 'better-sqlite3', database: database.file, enableWAL: true });
+  }
+  return new DataSource({
+    ...common,
+    type: 'mysql',
+    connectorPackage: 'mysql2',
+    url: database.url,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    poolSize: 10,
+    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000, connectTimeout: 5_000 },
+  });
+}
+
+/** Creates the MySQL database named in the URL when it is missing (and the user may), or the SQLite folder. */
+export async function ensureDatabase(database: Config['database']): Promise<void> {
+  if (database.type === 'sqlite') {
+    fs.mkdirSync(path.dirname(database.file), { recursive: true });
+    return;
+  }
+  const url = new URL(database.url);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/';
+  const connection = await createConnection({ uri: url.toString(), connectTimeout: 5_000 });
+  try {
+    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Connects, creating the database when needed, and applies pending migrations. */
+export async function openDatabase(database: Config['database']): Promise<DataSource> {
+  await ensureDatabase(database);
+  const dataSource = createDataSource(database);
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
+}

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { GraphQLSchema, printSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { buildSchema } from 'type-graphql';
+import { MeResolver } from '../accounts/me.resolver';
+import { permissions } from '../auth/permissions';
+
+// The schema as type-graphql builds it from the resolvers, and the same schema behind the permission map.
+
+export const RESOLVERS = [MeResolver] as const;
+
+export function buildBareSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [...RESOLVERS],
+    validate: { forbidUnknownValues: true, validationError: { target: false, value: false } },
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+  });
+}
+
+export async function buildAppSchema(): Promise<GraphQLSchema> {
+  return applyMiddleware(await buildBareSchema(), permissions);
+}
+
+/** The SDL committed as schema/schema.graphql. */
+export function printSdl(schema: GraphQLSchema): string {
+  return `${printSchema(schema)}\n`;
+}

@@ -1,0 +1,33 @@
+import pino, { DestinationStream, Logger } from 'pino';
+
+// One pino logger for the process. Anything under a key that names a secret is redacted at any depth
+// (GraphQL variables included), on top of pino's path-based redaction of the authorization header.
+
+const SECRET_KEY = /api[-_]?key|secret|token|password|passphrase|authorization|cookie|ciphertext|wrapped|plaintext|credential/i;
+const REDACTED = '[Redacted]';
+
+function scrub(value: unknown, depth = 0): unknown {
+  if (depth > 20 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = SECRET_KEY.test(key) ? REDACTED : scrub(item, depth + 1);
+  }
+  return out;
+}
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.headers.authorization'], censor: REDACTED },
+      formatters: { log: (object) => scrub(object) as Record<string, unknown> },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+}
+
+export type { Logger };

@@ -1,0 +1,47 @@
+import { startApp } from './app';
+import { ConfigError, loadConfig } from './config';
+
+// Process entry: configuration, then the service, then a graceful shutdown on SIGTERM/SIGINT.
+
+const SHUTDOWN_GRACE_MS = 25_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await startApp(config);
+  app.logger.info({ url: `${app.url}/graphql` }, 'BYOK service listening');
+  if (!config.production) {
+    process.stdout.write(
+      `\nBYOK service ready at ${app.url}/graphql\n` +
+        `Get a token:   npm run -s token -- --user user_alice --account acct_acme\n` +
+        `First query:   curl -s ${app.url}/graphql -H 'content-type: application/json' ` +
+        `-H "authorization: Bearer $TOKEN" -d '{"query":"{ me { role plan } }"}'\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ signal }, 'draining in-flight requests, then exiting');
+    setTimeout(() => {
+      app.logger.error('shutdown grace period elapsed; exiting with requests still open');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error) => {
+        app.logger.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  // One clear line for a configuration mistake; the full error for anything else.
+  if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
+  else process.stderr.write(`Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,159 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLSchema } from 'graphql';
+import { Logger } from 'pino';
+import { identify } from './auth/viewer';
+import { TokenVerifier } from './auth/jwt';
+import { RequestContext } from './graphql/context';
+import { createErrorFormatter } from './graphql/format-error';
+import { loggingPlugin } from './graphql/logging.plugin';
+import { Services } from './graphql/services';
+
+// The HTTP server: POST /graphql through Apollo Server, GET /healthz (the process runs) and GET /readyz
+// (the database answers). Apollo runs without a framework: this file is its whole HTTP integration.
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  production: boolean;
+  schema: GraphQLSchema;
+  services: Services;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+  /** Resolves when the service can serve traffic; rejects with the reason otherwise. */
+  readiness: () => Promise<void>;
+  maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stops accepting connections, lets in-flight requests finish, then stops Apollo. */
+  close(): Promise<void>;
+}
+
+class BodyTooLargeError extends Error {}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLargeError();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { logger, services } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 100 * 1024;
+  const apollo = new ApolloServer<RequestContext>({
+    schema: options.schema,
+    formatError: createErrorFormatter(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: !options.production,
+    plugins: [loggingPlugin(), ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
+
+  async function handleGraphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req, maxBodyBytes);
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        return send(res, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => ({
+        identity: await identify(req.headers.authorization, options.verifyToken, services.dataSource),
+        services,
+        log: logger,
+      }),
+    });
+    for (const [name, value] of response.headers) res.setHeader(name, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (closing) res.setHeader('connection', 'close');
+    if (url.pathname === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz' && req.method === 'GET') {
+      if (closing) return send(res, 503, { status: 'shutting down' });
+      try {
+        await options.readiness();
+        return send(res, 200, { status: 'ready' });
+      } catch (error) {
+        logger.warn({ reason: (error as Error).message }, 'not ready');
+        return send(res, 503, { status: 'not ready' });
+      }
+    }
+    if (url.pathname === '/graphql') return handleGraphql(req, res, url);
+    return send(res, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
+  }
+
+  const server = http.createServer((req, res) => {
+    inFlight += 1;
+    handle(req, res)
+      .catch((error) => {
+        if (error instanceof BodyTooLargeError) {
+          res.setHeader('connection', 'close');
+          return send(res, 413, { errors: [{ message: `The request body exceeds ${maxBodyBytes} bytes.`, extensions: { code: 'BAD_REQUEST' } }] });
+        }
+        logger.error({ err: error }, 'unhandled error in HTTP handler');
+        if (!res.headersSent) send(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        else res.destroy();
+      })
+      .finally(() => {
+        inFlight -= 1;
+        if (closing && inFlight === 0) drained?.();
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    async close() {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      server.closeIdleConnections();
+      await stopped;
+      await apollo.stop();
+    },
+  };
+}
