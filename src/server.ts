@@ -58,6 +58,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     schema: options.schema,
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
+    // main.ts owns the shutdown order: drain HTTP first, then stop Apollo, then close the pool.
+    stopOnTerminationSignals: false,
     introspection: !options.production,
     plugins: [loggingPlugin(), ApolloServerPluginLandingPageDisabled()],
   });

@@ -1,0 +1,43 @@
+import { AiProvider, KeyHealth } from './ai-provider.enum';
+import { hostedCandidate } from './candidate-input';
+import type { ProviderAdapter } from './provider-adapter';
+import { healthFromStatus, joinUrl, stringAt, stringsIn, valueAt } from './provider-answer';
+
+// Anthropic: GET {base}/v1/models?limit=1000 with x-api-key and a pinned API version. The list is
+// paginated (has_more/last_id -> after_id). Its error `type` names the failure precisely.
+
+const API_VERSION = '2023-06-01';
+
+const HEALTH_BY_ERROR_TYPE: ReadonlyMap<string, KeyHealth> = new Map([
+  ['authentication_error', KeyHealth.INVALID_KEY], // 401
+  ['permission_error', KeyHealth.INSUFFICIENT_PERMISSIONS], // 403
+  ['billing_error', KeyHealth.QUOTA_EXCEEDED], // 402
+  ['rate_limit_error', KeyHealth.RATE_LIMITED], // 429
+  ['api_error', KeyHealth.PROVIDER_ERROR], // 500
+  ['overloaded_error', KeyHealth.PROVIDER_ERROR], // 529
+]);
+
+export const anthropicAdapter: ProviderAdapter = {
+  provider: AiProvider.ANTHROPIC,
+
+  normalize: (input) => hostedCandidate(input, 'sk-ant-'),
+
+  modelListRequest: (candidate, baseUrls, pageToken) => ({
+    url: joinUrl(baseUrls.ANTHROPIC, '/v1/models', { limit: '1000', after_id: pageToken }),
+    headers: { 'x-api-key': candidate.apiKey, 'anthropic-version': API_VERSION },
+  }),
+
+  readModelPage(body) {
+    const ids = stringsIn(body, ['data'], 'id');
+    if (!ids) return undefined;
+    const lastId = stringAt(body, 'last_id');
+    return valueAt(body, 'has_more') === true && lastId ? { ids, nextPageToken: lastId } : { ids };
+  },
+
+  classifyError(status, body) {
+    const byType = HEALTH_BY_ERROR_TYPE.get(stringAt(body, 'error', 'type') ?? '');
+    if (byType) return byType;
+    if (status === 402 && body !== undefined) return KeyHealth.QUOTA_EXCEEDED;
+    return healthFromStatus(status, body);
+  },
+};

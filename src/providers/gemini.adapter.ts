@@ -1,0 +1,40 @@
+import { AiProvider, KeyHealth } from './ai-provider.enum';
+import { hostedCandidate } from './candidate-input';
+import type { ProviderAdapter } from './provider-adapter';
+import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
+
+// Google Gemini (Generative Language API): GET {base}/v1beta/models?pageSize=1000 with x-goog-api-key.
+// The key never goes in `?key=`, where it would land in every access log on the way. Paginated by
+// nextPageToken -> pageToken. Google says why in error.details[].reason (google.rpc.ErrorInfo).
+
+export const geminiAdapter: ProviderAdapter = {
+  provider: AiProvider.GOOGLE_GEMINI,
+
+  normalize: (input) => hostedCandidate(input, 'AIza'),
+
+  modelListRequest: (candidate, baseUrls, pageToken) => ({
+    url: joinUrl(baseUrls.GOOGLE_GEMINI, '/v1beta/models', { pageSize: '1000', pageToken }),
+    headers: { 'x-goog-api-key': candidate.apiKey },
+  }),
+
+  readModelPage(body) {
+    const names = stringsIn(body, ['models'], 'name');
+    if (!names) return undefined;
+    const ids = names.map((name) => name.replace(/^models\//, ''));
+    const next = stringAt(body, 'nextPageToken');
+    return next ? { ids, nextPageToken: next } : { ids };
+  },
+
+  classifyError(status, body) {
+    const reasons = stringsIn(body, ['error', 'details'], 'reason') ?? [];
+    // An invalid key is a 400 INVALID_ARGUMENT, told apart from other 400s only by this reason.
+    if (reasons.includes('API_KEY_INVALID')) return KeyHealth.INVALID_KEY;
+    // A key Google disabled as leaked answers 403 PERMISSION_DENIED with no ErrorInfo at all; the
+    // permission problems of a working key (API_KEY_SERVICE_BLOCKED, SERVICE_DISABLED, referrer or
+    // IP restrictions) always carry a reason and fall through to 403 -> INSUFFICIENT_PERMISSIONS.
+    if (status === 403 && reasons.length === 0 && stringAt(body, 'error', 'status') === 'PERMISSION_DENIED') {
+      return KeyHealth.INVALID_KEY;
+    }
+    return healthFromStatus(status, body);
+  },
+};

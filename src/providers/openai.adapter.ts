@@ -1,0 +1,43 @@
+import { AiProvider, KeyHealth } from './ai-provider.enum';
+import { hostedCandidate } from './candidate-input';
+import type { ProviderAdapter } from './provider-adapter';
+import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
+
+// OpenAI: GET {base}/models with a Bearer key. Its 401 text echoes part of the key, which is one more
+// reason no provider text ever leaves classifyError.
+
+// A restricted key lacking the Models scope is answered 401 (sometimes 403) like a bad key, with no
+// distinguishing code; only the message tells them apart (providers.md). Telling a customer to
+// replace a key that merely needs a scope would be wrong, so this is the one place we read a message.
+const MISSING_SCOPE = /insufficient permissions|missing scopes/i;
+
+export const openAiAdapter: ProviderAdapter = {
+  provider: AiProvider.OPENAI,
+
+  normalize: (input) => hostedCandidate(input, 'sk-'),
+
+  modelListRequest: (candidate, baseUrls) => ({
+    url: joinUrl(baseUrls.OPENAI, '/models'),
+    headers: { authorization: `Bearer ${candidate.apiKey}` },
+  }),
+
+  readModelPage(body) {
+    const ids = stringsIn(body, ['data'], 'id');
+    return ids && { ids };
+  },
+
+  classifyError(status, body) {
+    const message = stringAt(body, 'error', 'message') ?? '';
+    if ((status === 401 || status === 403) && MISSING_SCOPE.test(message)) {
+      return KeyHealth.INSUFFICIENT_PERMISSIONS;
+    }
+    const code = stringAt(body, 'error', 'code');
+    const type = stringAt(body, 'error', 'type');
+    if (status === 429 && (code === 'insufficient_quota' || type === 'insufficient_quota')) {
+      return KeyHealth.QUOTA_EXCEEDED;
+    }
+    // 401 invalid_api_key -> INVALID_KEY; 403 (unsupported region, project without access) ->
+    // INSUFFICIENT_PERMISSIONS; 429 rate_limit_exceeded -> RATE_LIMITED.
+    return healthFromStatus(status, body);
+  },
+};

@@ -1,0 +1,70 @@
+import { SignJWT } from 'jose';
+import { MeDocument } from '../generated/graphql';
+import { Membership } from '../../src/accounts/membership.entity';
+import { Role } from '../../src/accounts/plan.enum';
+import { describeEachDatabase, TEST_JWT_SECRET } from '../support/test-app';
+
+describeEachDatabase('authentication and the me query', (app) => {
+  it('answers ADMIN and GROWTH for the Acme admin', async () => {
+    const result = await app().gql(MeDocument, {}, await app().token('user_alice', 'acct_acme'));
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.me).toEqual({ userId: 'user_alice', accountId: 'acct_acme', role: 'ADMIN', plan: 'GROWTH' });
+  });
+
+  it('answers MEMBER for Bob and STARTER for Initech', async () => {
+    const bob = await app().gql(MeDocument, {}, await app().token('user_bob', 'acct_acme'));
+    expect(bob.data?.me).toMatchObject({ role: 'MEMBER', plan: 'GROWTH' });
+    const ivan = await app().gql(MeDocument, {}, await app().token('user_ivan', 'acct_initech'));
+    expect(ivan.data?.me).toMatchObject({ role: 'ADMIN', plan: 'STARTER' });
+  });
+
+  it('answers UNAUTHENTICATED without a token, with a malformed one, or with a bad signature', async () => {
+    const forged = await new SignJWT({ account_id: 'acct_acme' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_alice')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('another-secret-that-is-also-long-enough-000'));
+    for (const token of [undefined, 'not-a-jwt', forged]) {
+      const result = await app().gql(MeDocument, {}, token);
+      expect(result.data).toBeNull();
+      expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      expect(result.errors?.[0].message).not.toMatch(/Not Authorised/i);
+    }
+  });
+
+  it('answers UNAUTHENTICATED for an expired token and for one without exp or account_id', async () => {
+    const key = new TextEncoder().encode(TEST_JWT_SECRET);
+    const expired = await new SignJWT({ account_id: 'acct_acme' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_alice')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(key);
+    const noExp = await new SignJWT({ account_id: 'acct_acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('user_alice').sign(key);
+    const noAccount = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('user_alice').setExpirationTime('1h').sign(key);
+    for (const token of [expired, noExp, noAccount]) {
+      const result = await app().gql(MeDocument, {}, token);
+      expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('answers FORBIDDEN to a valid user acting in an account they do not belong to', async () => {
+    const result = await app().gql(MeDocument, {}, await app().token('user_alice', 'acct_globex'));
+    expect(result.data).toBeNull();
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('reads the role from the database on every request: a demoted admin is a member at once', async () => {
+    const token = await app().token('user_alice', 'acct_acme');
+    const memberships = app().dataSource.getRepository(Membership);
+    try {
+      await memberships.update({ userId: 'user_alice', accountId: 'acct_acme' }, { role: Role.MEMBER });
+      expect((await app().gql(MeDocument, {}, token)).data?.me.role).toBe('MEMBER');
+      await memberships.delete({ userId: 'user_alice', accountId: 'acct_acme' });
+      expect((await app().gql(MeDocument, {}, token)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    } finally {
+      await memberships.save({ userId: 'user_alice', accountId: 'acct_acme', role: Role.ADMIN });
+    }
+    expect((await app().gql(MeDocument, {}, token)).data?.me.role).toBe('ADMIN');
+  });
+});

@@ -1,0 +1,33 @@
+import { MeDocument } from '../generated/graphql';
+import { describeEachDatabase } from '../support/test-app';
+
+describeEachDatabase('operation logging', (app) => {
+  it('writes one line per operation with its name, duration, outcome and account', async () => {
+    const before = app().logs.length;
+    await app().gql(MeDocument, {}, await app().token('user_alice', 'acct_acme'));
+    await app().gql(MeDocument, {});
+    const lines = app().logs.slice(before).map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'graphql operation');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ operation: 'Me', outcome: 'OK', accountId: 'acct_acme' });
+    expect(typeof lines[0].durationMs).toBe('number');
+    expect(lines[1]).toMatchObject({ operation: 'Me', outcome: 'UNAUTHENTICATED', accountId: null });
+  });
+
+  it('redacts the bearer token and every secret-named field at any depth, variables included', async () => {
+    const token = await app().token('user_alice', 'acct_acme');
+    const canary = 'sk-canary-0123456789abcdefghij';
+    const before = app().logs.length;
+    await app().post(
+      {
+        query: 'query Me($input: String) { me { role } }',
+        operationName: 'Me',
+        variables: { input: { nested: [{ apiKey: canary, clientSecret: canary, password: canary, token: canary }] } },
+      },
+      { authorization: `Bearer ${token}` },
+    );
+    const written = app().logs.slice(before).join('\n');
+    expect(written).toContain('[Redacted]');
+    expect(written).not.toContain(canary);
+    expect(written).not.toContain(token);
+  });
+});

@@ -1,0 +1,51 @@
+import { graphql, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { buildBareSchema } from '../../src/graphql/schema';
+import { PERMISSIONS, permissions } from '../../src/auth/permissions';
+import { RequestContext } from '../../src/graphql/context';
+import { Plan, Role } from '../../src/accounts/plan.enum';
+
+// The permission map is the one place access is decided: every root field must be named in it, and a
+// field it does not name is denied with FORBIDDEN, not shield's internal "Not Authorised!".
+
+const adminContext = {
+  identity: { status: 'member', viewer: { userId: 'u', accountId: 'a', role: Role.ADMIN, plan: Plan.GROWTH } },
+} as unknown as RequestContext;
+
+describe('permission map', () => {
+  it('names every Query and Mutation field of the schema explicitly', async () => {
+    const schema = await buildBareSchema();
+    for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+      if (!root) continue;
+      const rules = (PERMISSIONS as Record<string, unknown>)[root.name] as Record<string, unknown> | undefined;
+      for (const field of Object.keys(root.getFields())) {
+        expect({ field: `${root.name}.${field}`, hasRule: Boolean(rules?.[field]) }).toEqual({ field: `${root.name}.${field}`, hasRule: true });
+      }
+    }
+  });
+
+  it('allows every output type reachable from the roots, so no field is denied by accident', async () => {
+    const schema = await buildBareSchema();
+    const outputTypes = Object.values(schema.getTypeMap()).filter(
+      (type) => isObjectType(type) && !type.name.startsWith('__') && !['Query', 'Mutation'].includes(type.name),
+    );
+    for (const type of outputTypes) expect({ type: type.name, ruled: type.name in PERMISSIONS }).toEqual({ type: type.name, ruled: true });
+  });
+
+  it('denies, with FORBIDDEN, a field no rule names, even for an admin', async () => {
+    const base = await buildBareSchema();
+    const query = base.getQueryType()!;
+    const extended = new GraphQLSchema({
+      ...base.toConfig(),
+      types: base.toConfig().types.filter((type) => type !== query),
+      query: new GraphQLObjectType({
+        ...query.toConfig(),
+        fields: { ...query.toConfig().fields, unlisted: { type: GraphQLString, resolve: () => 'secret' } },
+      }),
+    });
+    const result = await graphql({ schema: applyMiddleware(extended, permissions), source: '{ unlisted }', contextValue: { ...adminContext } });
+    expect(result.data).toEqual({ unlisted: null });
+    expect(result.errors?.[0].message).not.toMatch(/Not Authorised/i);
+    expect(result.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { dropMysqlDatabase, freshMysqlUrl } from '../support/mysql';
+import { runNode, startServiceProcess } from '../support/processes';
+
+// The service as an operator runs it: configuration mistakes, the token command, the embedded and the
+// MySQL database, and a SIGTERM that lets an in-flight request finish before exiting 0.
+
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'byok-proc-'));
+
+async function me(url: string, token: string) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ me { role plan } }' }),
+  });
+  return response.json();
+}
+
+describe('configuration errors', () => {
+  it.each([
+    [{ PORT: 'abc' }, /^Configuration error: PORT: expected a whole number from 0 to 65535, got "abc"\n$/],
+    [{ DATABASE_URL: 'postgres://x/y' }, /^Configuration error: DATABASE_URL: expected mysql:\/\/user:pass@host:port\/database/],
+    [{ AUTH_JWT_SECRET: 'short' }, /^Configuration error: AUTH_JWT_SECRET: expected at least 32 bytes/],
+    [{ NODE_ENV: 'production', BYOK_MASTER_KEYS: '' }, /^Configuration error: AUTH_JWT_SECRET: required in production/],
+    [{ LOG_LEVEL: 'loud' }, /^Configuration error: LOG_LEVEL: expected one of/],
+  ])('%j stops start-up with one line naming the variable', (env, expected) => {
+    const result = runNode('main.js', [], { DATA_DIR: tempDir(), ...env });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(expected);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('npm run token', () => {
+  it('refuses in production', () => {
+    const result = runNode('cli/token.js', ['--user', 'user_alice', '--account', 'acct_acme'], {
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: 'x'.repeat(40),
+    });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/refuses to run in production/);
+  });
+
+  it('explains its usage when an argument is missing', () => {
+    const result = runNode('cli/token.js', ['--user', 'user_alice'], { DATA_DIR: tempDir() });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/usage: npm run token -- --user <user id> --account <account id>/);
+  });
+});
+
+describe.each(['sqlite', 'mariadb'] as const)('the service process [%s]', (database) => {
+  const dataDir = tempDir();
+  const env: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  if (database === 'mariadb') env.DATABASE_URL = freshMysqlUrl();
+
+  afterAll(async () => {
+    if (env.DATABASE_URL) await dropMysqlDatabase(env.DATABASE_URL);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the seeded demo accounts to tokens from `npm run token`, then drains on SIGTERM and exits 0', async () => {
+    if (database === 'mariadb') {
+      const seeded = runNode('cli/seed.js', [], env);
+      expect(seeded.stderr).toBe('');
+      expect(seeded.status).toBe(0);
+    }
+    const service = await startServiceProcess(env);
+    try {
+      const secretFile = path.join(dataDir, 'jwt-secret');
+      expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600);
+
+      const token = (user: string, account: string) => {
+        const result = runNode('cli/token.js', ['--user', user, '--account', account, '--ttl', '10m'], env);
+        expect(result.status).toBe(0);
+        return result.stdout.trim();
+      };
+      expect(await me(service.url, token('user_alice', 'acct_acme'))).toEqual({ data: { me: { role: 'ADMIN', plan: 'GROWTH' } } });
+      expect(await me(service.url, token('user_bob', 'acct_acme'))).toEqual({ data: { me: { role: 'MEMBER', plan: 'GROWTH' } } });
+      expect((await me(service.url, token('user_alice', 'acct_globex'))).errors[0].extensions.code).toBe('FORBIDDEN');
+
+      // An in-flight request: headers sent, body still coming when SIGTERM arrives.
+      const body = JSON.stringify({ query: '{ me { role } }' });
+      const { port } = new URL(service.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      let response = '';
+      socket.on('data', (chunk) => (response += chunk.toString()));
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+          `Authorization: Bearer ${token('user_alice', 'acct_acme')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 5)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      service.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      socket.write(body.slice(5));
+      await closed;
+      expect(response).toMatch(/^HTTP\/1\.1 200/);
+      expect(response).toContain('{"data":{"me":{"role":"ADMIN"}}}');
+      expect(await service.exited).toBe(0);
+    } finally {
+      service.child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { print } from 'graphql';
+import { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { App, AppOverrides, startApp } from '../../src/app';
+import { Env, loadConfig } from '../../src/config';
+import { signToken } from '../../src/auth/jwt';
+import { seedDemo } from '../../src/accounts/demo-seed';
+import { dropMysqlDatabase, freshMysqlUrl } from './mysql';
+
+// A real service on a real port and a real database, started once per test file and database.
+
+export type DatabaseKind = 'mariadb' | 'sqlite';
+export const DATABASES: DatabaseKind[] = ['mariadb', 'sqlite'];
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+export interface GraphqlResult<T> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestApp extends App {
+  env: Env;
+  logs: string[];
+  dataDir: string;
+  token(userId: string, accountId: string, ttl?: string): Promise<string>;
+  gql<T, V>(document: TypedDocumentNode<T, V>, variables?: V, token?: string): Promise<GraphqlResult<T>>;
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(database: DatabaseKind, env: Env = {}, overrides: AppOverrides = {}): Promise<TestApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'byok-test-'));
+  const fullEnv: Env = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'debug',
+    ...(database === 'mariadb' ? { DATABASE_URL: freshMysqlUrl() } : {}),
+    ...env,
+  };
+  const config = loadConfig(fullEnv);
+  const logs: string[] = [];
+  const app = await startApp(config, { logDestination: { write: (line: string) => logs.push(line) }, ...overrides });
+  await seedDemo(app.dataSource);
+
+  const post = async (body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, json, text };
+  };
+
+  return {
+    ...app,
+    env: fullEnv,
+    logs,
+    dataDir,
+    token: (userId, accountId, ttl) => signToken(config, { userId, accountId }, ttl),
+    post,
+    async gql(document, variables, token) {
+      const { status, json } = await post(
+        { query: print(document), variables },
+        token ? { authorization: `Bearer ${token}` } : {},
+      );
+      return { status, ...json };
+    },
+    async stop() {
+      await app.close();
+      if (config.database.type === 'mysql') await dropMysqlDatabase(config.database.url);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs the same tests against every database the service supports, each with its own server. */
+export function describeEachDatabase(name: string, body: (app: () => TestApp) => void, env: Env = {}): void {
+  describe.each(DATABASES)(`${name} [%s]`, (database) => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startTestApp(database, env);
+    });
+    afterAll(async () => {
+      await app?.stop();
+    });
+    body(() => app);
+  });
+}
