@@ -10,7 +10,7 @@ import { runNode, startServiceProcess } from '../support/processes';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'byok-proc-'));
 
-async function me(url: string, token: string) {
+async function me(url: string, token: string): Promise<any> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
