@@ -3,7 +3,7 @@ import { QueryRunner, TableColumnOptions } from 'typeorm';
 // Column shapes shared by the migrations. The same migrations run on MySQL/MariaDB and SQLite;
 // only the timestamp defaults differ, and they must equal what TypeORM derives from the entities.
 
-const isMysql = (queryRunner: QueryRunner) => queryRunner.connection.driver.options.type === 'mysql';
+const isMysql = (queryRunner: QueryRunner) => queryRunner.connection.driver.options.type !== 'better-sqlite3';
 
 export const id = (name: string, length = 64): TableColumnOptions => ({ name, type: 'varchar', length: String(length) });
 

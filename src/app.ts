@@ -4,7 +4,10 @@ import { DataSource } from 'typeorm';
 import { Config } from './config';
 import { hasAccounts, seedDemo } from './accounts/demo-seed';
 import { createTokenVerifier } from './auth/jwt';
+import { loadKeyring } from './crypto/keyring';
 import { openDatabase } from './db/data-source';
+import { ProviderSettings } from './providers/connection-tester';
+import { ProviderKey } from './provider-keys/provider-key.entity';
 import { buildAppSchema } from './graphql/schema';
 import { createServices } from './graphql/services';
 import { createLogger, Logger } from './logger';
@@ -23,11 +26,30 @@ export interface App {
 
 export interface AppOverrides {
   logDestination?: DestinationStream;
+  /** Tests only: DNS for outbound connection tests. */
+  lookup?: ProviderSettings['lookup'];
+}
+
+/** Ready only while the database answers and every stored key's master key version is in the keyring. */
+async function checkReadiness(dataSource: DataSource, keyring: { has(version: number): boolean }): Promise<void> {
+  const rows: { version: number }[] = await dataSource
+    .getRepository(ProviderKey)
+    .createQueryBuilder('k')
+    .select('DISTINCT k.masterKeyVersion', 'version')
+    .getRawMany();
+  const missing = rows.map((row) => Number(row.version)).filter((version) => !keyring.has(version));
+  if (missing.length) throw new Error(`stored keys need master key version(s) ${missing.join(', ')}, which BYOK_MASTER_KEYS lacks`);
 }
 
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = createLogger(config.logLevel, overrides.logDestination);
   const verifyToken = createTokenVerifier(config);
+  const keyring = loadKeyring({
+    spec: config.masterKeys,
+    production: config.production,
+    dataDir: config.dataDir,
+    warn: (message) => logger.warn(message),
+  });
   const dataSource = await openDatabase(config.database);
   let server: RunningServer;
   try {
@@ -40,12 +62,10 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       port: config.port,
       production: config.production,
       schema: await buildAppSchema(),
-      services: createServices(dataSource),
+      services: createServices(config, dataSource, keyring, overrides.lookup),
       verifyToken,
       logger,
-      readiness: async () => {
-        await dataSource.query('SELECT 1');
-      },
+      readiness: () => checkReadiness(dataSource, keyring),
     });
   } catch (error) {
     await dataSource.destroy();

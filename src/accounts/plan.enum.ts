@@ -16,3 +16,13 @@ export const planAllowsByok = (plan: Plan): boolean => plan === Plan.GROWTH || p
 
 registerEnumType(Plan, { name: 'Plan' });
 registerEnumType(Role, { name: 'Role' });
+
+export enum BillingMode {
+  BYOK = 'BYOK',
+  BUILT_IN = 'BUILT_IN',
+}
+
+registerEnumType(BillingMode, { name: 'BillingMode' });
+
+/** Who pays for an account's AI right now: its own keys while the plan allows BYOK, else the platform. */
+export const billingModeFor = (plan: Plan): BillingMode => (planAllowsByok(plan) ? BillingMode.BYOK : BillingMode.BUILT_IN);

@@ -5,14 +5,29 @@ import { isAdmin, isAuthenticated, isMember } from './rules';
 // The one permission map. Anything not named here is denied (`fallbackRule: deny`). Root fields carry
 // the access rules; output types are allowed as a whole because reaching them already passed a root rule.
 
-const member = chain(isAuthenticated, isMember);
+export const member = chain(isAuthenticated, isMember);
 export const admin = chain(isAuthenticated, isMember, isAdmin);
 
 export const PERMISSIONS = {
   Query: {
     me: member,
+    providerKeys: admin,
+    providerKeyEvents: admin,
+  },
+  Mutation: {
+    addProviderKey: admin,
+    testProviderKey: admin,
+    rotateProviderKey: admin,
+    removeProviderKey: admin,
   },
   Viewer: allow,
+  ProviderKey: allow,
+  ConnectionTest: allow,
+  RemoveProviderKeyPayload: allow,
+  ProviderKeyEvent: allow,
+  ProviderKeyEventConnection: allow,
+  ProviderKeyEventEdge: allow,
+  PageInfo: allow,
 } satisfies IRules;
 
 export const permissions = shield(PERMISSIONS, {

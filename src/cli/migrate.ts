@@ -7,8 +7,7 @@ import { runCli } from './run';
 
 runCli(async () => {
   const { database } = loadConfig();
-  await ensureDatabase(database);
-  const dataSource = await createDataSource(database).initialize();
+  const dataSource = await createDataSource(database, await ensureDatabase(database)).initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     process.stdout.write(applied.length ? `Applied ${applied.map((m) => m.name).join(', ')}.\n` : 'No pending migrations.\n');

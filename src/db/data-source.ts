@@ -5,21 +5,36 @@ import { DataSource } from 'typeorm';
 import { Config } from '../config';
 import { Account } from '../accounts/account.entity';
 import { Membership } from '../accounts/membership.entity';
+import { ProviderKey } from '../provider-keys/provider-key.entity';
+import { ProviderKeyEvent } from '../provider-keys/provider-key-event.entity';
 import { Accounts1732600000000 } from '../../migrations/1732600000000-accounts';
+import { ProviderKeys1732600000001 } from '../../migrations/1732600000001-provider-keys';
 
 // The one DataSource. Migrations own the schema on both databases; `synchronize` stays off.
 
-export const ENTITIES = [Account, Membership];
-export const MIGRATIONS = [Accounts1732600000000];
+export const ENTITIES = [Account, Membership, ProviderKey, ProviderKeyEvent];
+export const MIGRATIONS = [Accounts1732600000000, ProviderKeys1732600000001];
 
-export function createDataSource(database: Config['database']): DataSource {
+/** MariaDB reports column defaults differently from MySQL; TypeORM needs to know which it talks to. */
+export type MysqlFlavour = 'mysql' | 'mariadb';
+
+export function createDataSource(database: Config['database'], flavour: MysqlFlavour = 'mysql'): DataSource {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, logging: false } as const;
   if (database.type === 'sqlite') {
-    return new DataSource({ ...common, type: 'better-sqlite3', database: database.file, enableWAL: true });
+    return new DataSource({
+      ...common,
+      type: 'better-sqlite3',
+      database: database.file,
+      enableWAL: true,
+      // Freed pages are zeroed: a removed or rotated key leaves no bytes behind in the file.
+      prepareDatabase: (db: { pragma(source: string): unknown }) => {
+        db.pragma('secure_delete = ON');
+      },
+    });
   }
   return new DataSource({
     ...common,
-    type: 'mysql',
+    type: flavour,
     connectorPackage: 'mysql2',
     url: database.url,
     charset: 'utf8mb4_unicode_ci',
@@ -29,11 +44,14 @@ export function createDataSource(database: Config['database']): DataSource {
   });
 }
 
-/** Creates the MySQL database named in the URL when it is missing (and the user may), or the SQLite folder. */
-export async function ensureDatabase(database: Config['database']): Promise<void> {
+/**
+ * Creates the MySQL database named in the URL when it is missing (and the user may), or the SQLite
+ * folder, and tells which MySQL flavour answers.
+ */
+export async function ensureDatabase(database: Config['database']): Promise<MysqlFlavour> {
   if (database.type === 'sqlite') {
     fs.mkdirSync(path.dirname(database.file), { recursive: true });
-    return;
+    return 'mysql';
   }
   const url = new URL(database.url);
   const name = decodeURIComponent(url.pathname.slice(1));
@@ -41,6 +59,8 @@ export async function ensureDatabase(database: Config['database']): Promise<void
   const connection = await createConnection({ uri: url.toString(), connectTimeout: 5_000 });
   try {
     await connection.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    const [rows] = await connection.query('SELECT VERSION() AS version');
+    return /mariadb/i.test((rows as { version: string }[])[0].version) ? 'mariadb' : 'mysql';
   } finally {
     await connection.end();
   }
@@ -48,8 +68,7 @@ export async function ensureDatabase(database: Config['database']): Promise<void
 
 /** Connects, creating the database when needed, and applies pending migrations. */
 export async function openDatabase(database: Config['database']): Promise<DataSource> {
-  await ensureDatabase(database);
-  const dataSource = createDataSource(database);
+  const dataSource = createDataSource(database, await ensureDatabase(database));
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;

@@ -5,10 +5,11 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { MeResolver } from '../accounts/me.resolver';
 import { permissions } from '../auth/permissions';
+import { ProviderKeyResolver } from '../provider-keys/provider-key.resolver';
 
 // The schema as type-graphql builds it from the resolvers, and the same schema behind the permission map.
 
-export const RESOLVERS = [MeResolver] as const;
+export const RESOLVERS = [MeResolver, ProviderKeyResolver] as const;
 
 export function buildBareSchema(): Promise<GraphQLSchema> {
   return buildSchema({

@@ -1,10 +1,33 @@
 import { DataSource } from 'typeorm';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { Config } from '../config';
+import { Keyring } from '../crypto/keyring';
+import { ConnectionTester, ProviderSettings } from '../providers/connection-tester';
+import { ProviderKeyService } from '../provider-keys/provider-key.service';
 
 // What resolvers reach through the context. Built once at start-up and shared by every request.
+
 export interface Services {
   dataSource: DataSource;
+  keyring: Keyring;
+  providerKeys: ProviderKeyService;
+  tester: ConnectionTester;
 }
 
-export function createServices(dataSource: DataSource): Services {
-  return { dataSource };
+export function createServices(config: Config, dataSource: DataSource, keyring: Keyring, lookup?: ProviderSettings['lookup']): Services {
+  const tester = new ConnectionTester({ ...config.providers, lookup });
+  // Per process: with several replicas, each allows this many (see README).
+  const testLimiter = new RateLimiterMemory({ points: config.testRateLimitPerMinute, duration: 60 });
+  return {
+    dataSource,
+    keyring,
+    tester,
+    providerKeys: new ProviderKeyService({
+      dataSource,
+      keyring,
+      tester,
+      testLimiter,
+      outboundAllowlist: config.providers.outboundAllowlist,
+    }),
+  };
 }

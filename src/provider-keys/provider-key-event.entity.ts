@@ -1,0 +1,38 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
+
+export enum ProviderKeyAction {
+  ADDED = 'ADDED',
+  TESTED = 'TESTED',
+  ROTATED = 'ROTATED',
+  REMOVED = 'REMOVED',
+}
+
+/** The audit trail: who did what to which provider's key, and when. Never key material beyond the last four. */
+@Entity('provider_key_events')
+@Index('IDX_provider_key_events_account', ['accountId', 'id'])
+export class ProviderKeyEvent {
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id: number;
+
+  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  accountId: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  provider: AiProvider;
+
+  @Column({ type: 'varchar', length: 16 })
+  action: ProviderKeyAction;
+
+  @Column({ name: 'actor_id', type: 'varchar', length: 64 })
+  actorId: string;
+
+  @Column({ name: 'last_four', type: 'varchar', length: 4, nullable: true })
+  lastFour: string | null;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  health: KeyHealth | null;
+
+  @CreateDateColumn({ name: 'at' })
+  at: Date;
+}

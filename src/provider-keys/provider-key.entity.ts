@@ -1,0 +1,66 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
+
+// A stored provider key. Deliberately not a GraphQL type: the ciphertext, IV, tag and wrapped data key
+// never leave the service; `provider-key.type.ts` maps what a client may see.
+
+@Entity('provider_keys')
+@Index('UQ_provider_keys_account_provider', ['accountId', 'provider'], { unique: true })
+export class ProviderKey {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  accountId: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  provider: AiProvider;
+
+  @Column({ type: 'blob' })
+  ciphertext: Buffer;
+
+  @Column({ type: 'blob' })
+  iv: Buffer;
+
+  @Column({ name: 'auth_tag', type: 'blob' })
+  tag: Buffer;
+
+  @Column({ name: 'wrapped_key', type: 'blob' })
+  wrappedKey: Buffer;
+
+  @Column({ name: 'master_key_version', type: 'integer' })
+  masterKeyVersion: number;
+
+  @Column({ name: 'last_four', type: 'varchar', length: 4 })
+  lastFour: string;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  label: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  endpoint: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  deployment: string | null;
+
+  @Column({ type: 'varchar', length: 32 })
+  health: KeyHealth;
+
+  @Column({ name: 'last_tested_at', type: 'datetime', nullable: true })
+  lastTestedAt: Date | null;
+
+  @Column({ name: 'last_test_message', type: 'varchar', length: 500, nullable: true })
+  lastTestMessage: string | null;
+
+  @Column({ type: 'integer' })
+  version: number;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 64 })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,304 @@
+import crypto from 'node:crypto';
+import { DataSource, EntityManager, LessThan } from 'typeorm';
+import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { BillingMode, Plan, planAllowsByok } from '../accounts/plan.enum';
+import { Viewer } from '../auth/viewer';
+import { KeyBinding, openKey, sealKey, SealedKey } from '../crypto/envelope';
+import { Keyring } from '../crypto/keyring';
+import { inTransaction } from '../db/transaction';
+import { AppError, badUserInput, ErrorCode } from '../graphql/errors';
+import { AiProvider, KeyHealth, PROVIDER_ORDER } from '../providers/ai-provider.enum';
+import { ConnectionTester, ConnectionTestResult, KeyCandidate, normalizeCandidate } from '../providers/connection-tester';
+import { ProviderKey } from './provider-key.entity';
+import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
+import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
+import {
+  ProviderKeyEventConnection,
+  RemoveProviderKeyPayload,
+  toProviderKeyEventType,
+  toProviderKeyType,
+  ProviderKeyType,
+} from './provider-key.type';
+
+// The BYOK keys of one account: add, list, test, rotate, remove, and the audit trail. Every query is
+// filtered by the viewer's account here, not only by the permission rules. A plaintext key exists only
+// in local variables while it is sealed, compared or tested; it is never stored, cached or logged.
+
+export interface ProviderKeyServiceDeps {
+  dataSource: DataSource;
+  keyring: Keyring;
+  tester: ConnectionTester;
+  /** TEST_RATE_LIMIT_PER_MINUTE connection tests per account, verify-on-save included. */
+  testLimiter: RateLimiterAbstract;
+  outboundAllowlist: string[];
+}
+
+/** Everything but the key material: what listing needs. */
+const PUBLIC_COLUMNS: (keyof ProviderKey)[] = [
+  'id', 'accountId', 'provider', 'lastFour', 'label', 'endpoint', 'deployment', 'health',
+  'lastTestedAt', 'lastTestMessage', 'version', 'createdBy', 'createdAt', 'updatedAt',
+];
+
+const MAX_EVENTS_PAGE = 100;
+
+const bindingOf = (key: Pick<ProviderKey, 'accountId' | 'provider' | 'id'>): KeyBinding => ({
+  accountId: key.accountId,
+  provider: key.provider,
+  keyId: key.id,
+});
+
+const lastFourOf = (apiKey: string) => apiKey.slice(-4);
+
+function requireByokPlan(viewer: Viewer): void {
+  if (!planAllowsByok(viewer.plan)) {
+    throw new AppError(
+      ErrorCode.PLAN_UPGRADE_REQUIRED,
+      'Bringing your own AI provider key needs the Growth plan or above. Upgrade the plan to add, test or rotate keys.',
+      { requiredPlan: Plan.GROWTH },
+    );
+  }
+}
+
+const notFound = (provider: AiProvider) =>
+  new AppError(ErrorCode.PROVIDER_KEY_NOT_FOUND, `No ${provider} key is stored for this account.`, { provider });
+
+function rejected(result: ConnectionTestResult): AppError {
+  return new AppError(ErrorCode.KEY_REJECTED, `The key was not saved: ${result.message}`, {
+    health: result.health,
+    message: result.message,
+    missingModels: result.missingModels,
+  });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string } }).driverError?.code;
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function encodeCursor(id: number): string {
+  return Buffer.from(`event:${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^event:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw badUserInput('after is not a cursor this API returned: pass the endCursor of the previous page.', 'after');
+  return Number(match[1]);
+}
+
+export class ProviderKeyService {
+  constructor(private readonly deps: ProviderKeyServiceDeps) {}
+
+  async list(viewer: Viewer): Promise<ProviderKeyType[]> {
+    const keys = await this.deps.dataSource.getRepository(ProviderKey).find({
+      select: PUBLIC_COLUMNS,
+      where: { accountId: viewer.accountId },
+    });
+    keys.sort((a, b) => PROVIDER_ORDER.indexOf(a.provider) - PROVIDER_ORDER.indexOf(b.provider));
+    return keys.map((key) => toProviderKeyType(key, viewer.plan));
+  }
+
+  async add(viewer: Viewer, input: AddProviderKeyInput): Promise<ProviderKeyType> {
+    requireByokPlan(viewer);
+    const candidate = normalizeCandidate(input, this.deps.outboundAllowlist);
+    const label = input.label?.trim() || null;
+    if (await this.find(this.deps.dataSource.manager, viewer.accountId, candidate.provider)) throw this.exists(candidate.provider);
+    const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
+
+    const key = new ProviderKey();
+    Object.assign(key, {
+      id: crypto.randomUUID(),
+      accountId: viewer.accountId,
+      provider: candidate.provider,
+      lastFour: lastFourOf(candidate.apiKey),
+      label,
+      endpoint: candidate.endpoint,
+      deployment: candidate.deployment,
+      health: result?.health ?? KeyHealth.UNTESTED,
+      lastTestedAt: result?.testedAt ?? null,
+      lastTestMessage: result?.message ?? null,
+      version: 1,
+      createdBy: viewer.userId,
+    });
+    Object.assign(key, this.seal(candidate.apiKey, key));
+    try {
+      await inTransaction(this.deps.dataSource, async (manager) => {
+        await manager.insert(ProviderKey, key);
+        await this.record(manager, viewer, key, ProviderKeyAction.ADDED);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw this.exists(candidate.provider);
+      throw error;
+    }
+    return this.publicView(viewer, key.provider);
+  }
+
+  async test(viewer: Viewer, input: TestProviderKeyInput): Promise<ConnectionTestResult> {
+    requireByokPlan(viewer);
+    if (input.apiKey != null) {
+      const candidate = normalizeCandidate({ ...input, apiKey: input.apiKey }, this.deps.outboundAllowlist);
+      await this.consumeTest(viewer);
+      return this.deps.tester.test(candidate);
+    }
+
+    const stored = await this.find(this.deps.dataSource.manager, viewer.accountId, input.provider);
+    if (!stored) throw notFound(input.provider);
+    const differs = (given: string | null | undefined, kept: string | null) => given != null && given.trim() !== '' && given.trim() !== kept;
+    if (differs(input.endpoint, stored.endpoint) || differs(input.deployment, stored.deployment)) {
+      throw badUserInput('The stored key is tested with its own endpoint and deployment: pass apiKey to test a new combination, or rotate the key.');
+    }
+    await this.consumeTest(viewer);
+    const result = await this.deps.tester.test({
+      provider: stored.provider,
+      apiKey: openKey(stored, bindingOf(stored), this.deps.keyring),
+      endpoint: stored.endpoint,
+      deployment: stored.deployment,
+    });
+    await inTransaction(this.deps.dataSource, async (manager) => {
+      // Recorded only if the key tested is still the stored one (a rotation may have landed meanwhile).
+      const updated = await manager.update(
+        ProviderKey,
+        { id: stored.id, accountId: viewer.accountId, version: stored.version },
+        { health: result.health, lastTestedAt: result.testedAt, lastTestMessage: result.message },
+      );
+      if (updated.affected) await this.record(manager, viewer, stored, ProviderKeyAction.TESTED, result.health);
+    });
+    return result;
+  }
+
+  async rotate(viewer: Viewer, input: RotateProviderKeyInput): Promise<ProviderKeyType> {
+    requireByokPlan(viewer);
+    const current = await this.find(this.deps.dataSource.manager, viewer.accountId, input.provider);
+    if (!current) throw notFound(input.provider);
+    const conflict = (version: number) =>
+      new AppError(ErrorCode.CONFLICT, `The key changed meanwhile: it is at version ${version}, not ${input.expectedVersion}. Reload and try again.`, {
+        currentVersion: version,
+      });
+    if (input.expectedVersion != null && input.expectedVersion !== current.version) throw conflict(current.version);
+
+    const candidate = normalizeCandidate(
+      { ...input, endpoint: input.endpoint ?? current.endpoint, deployment: input.deployment ?? current.deployment },
+      this.deps.outboundAllowlist,
+    );
+    if (crypto.timingSafeEqual(digest(candidate.apiKey), digest(openKey(current, bindingOf(current), this.deps.keyring)))) {
+      throw badUserInput('The new key is the same as the stored one: paste the new key you created at the provider.', 'apiKey');
+    }
+    const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
+    const sealed = this.seal(candidate.apiKey, current);
+
+    await inTransaction(this.deps.dataSource, async (manager) => {
+      const locked = await this.find(manager, viewer.accountId, input.provider, true);
+      if (!locked || locked.id !== current.id) throw notFound(input.provider);
+      if (input.expectedVersion != null && input.expectedVersion !== locked.version) throw conflict(locked.version);
+      const changes: Partial<ProviderKey> = {
+        ...sealed,
+        lastFour: lastFourOf(candidate.apiKey),
+        endpoint: candidate.endpoint,
+        deployment: candidate.deployment,
+        health: result?.health ?? KeyHealth.UNTESTED,
+        lastTestedAt: result?.testedAt ?? null,
+        lastTestMessage: result?.message ?? null,
+        version: locked.version + 1,
+      };
+      // The version condition makes a lost update impossible even where row locks are not available.
+      const updated = await manager.update(ProviderKey, { id: locked.id, version: locked.version }, changes);
+      if (!updated.affected) throw conflict(locked.version + 1);
+      await this.record(manager, viewer, { ...locked, ...changes } as ProviderKey, ProviderKeyAction.ROTATED);
+    });
+    return this.publicView(viewer, input.provider);
+  }
+
+  async remove(viewer: Viewer, provider: AiProvider): Promise<RemoveProviderKeyPayload> {
+    await inTransaction(this.deps.dataSource, async (manager) => {
+      const key = await this.find(manager, viewer.accountId, provider, true);
+      if (!key) throw notFound(provider);
+      // Overwrite the key material before deleting the row, so no copy of it outlives the row.
+      await manager.update(ProviderKey, { id: key.id }, {
+        ciphertext: Buffer.alloc(key.ciphertext.length),
+        iv: Buffer.alloc(key.iv.length),
+        tag: Buffer.alloc(key.tag.length),
+        wrappedKey: Buffer.alloc(key.wrappedKey.length),
+      });
+      await manager.delete(ProviderKey, { id: key.id, accountId: viewer.accountId });
+      await this.record(manager, viewer, key, ProviderKeyAction.REMOVED);
+    });
+    return { provider, billingMode: BillingMode.BUILT_IN };
+  }
+
+  async events(viewer: Viewer, first: number, after: string | null | undefined): Promise<ProviderKeyEventConnection> {
+    if (!Number.isInteger(first) || first < 1 || first > MAX_EVENTS_PAGE) {
+      throw badUserInput(`first must be between 1 and ${MAX_EVENTS_PAGE}.`, 'first');
+    }
+    const before = after ? decodeCursor(after) : undefined;
+    const rows = await this.deps.dataSource.getRepository(ProviderKeyEvent).find({
+      where: { accountId: viewer.accountId, ...(before !== undefined ? { id: LessThan(before) } : {}) },
+      order: { id: 'DESC' },
+      take: first + 1,
+    });
+    const page = rows.slice(0, first);
+    const edges = page.map((event) => ({ cursor: encodeCursor(event.id), node: toProviderKeyEventType(event) }));
+    return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  private find(manager: EntityManager, accountId: string, provider: AiProvider, forUpdate = false): Promise<ProviderKey | null> {
+    const lockable = forUpdate && manager.connection.options.type !== 'better-sqlite3';
+    return manager.findOne(ProviderKey, {
+      where: { accountId, provider },
+      ...(lockable ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+  }
+
+  private async publicView(viewer: Viewer, provider: AiProvider): Promise<ProviderKeyType> {
+    const key = await this.deps.dataSource.getRepository(ProviderKey).findOne({
+      select: PUBLIC_COLUMNS,
+      where: { accountId: viewer.accountId, provider },
+    });
+    if (!key) throw notFound(provider);
+    return toProviderKeyType(key, viewer.plan);
+  }
+
+  private seal(apiKey: string, key: Pick<ProviderKey, 'accountId' | 'provider' | 'id'>): SealedKey {
+    return sealKey(apiKey, bindingOf(key), this.deps.keyring);
+  }
+
+  private exists(provider: AiProvider): AppError {
+    return new AppError(ErrorCode.PROVIDER_KEY_EXISTS, `A ${provider} key is already stored: rotate it to replace it.`, { provider });
+  }
+
+  /** Runs the connection test for a key about to be saved; a key that fails it is not saved. */
+  private async verify(viewer: Viewer, candidate: KeyCandidate): Promise<ConnectionTestResult> {
+    await this.consumeTest(viewer);
+    const result = await this.deps.tester.test(candidate);
+    if (!result.ok) throw rejected(result);
+    return result;
+  }
+
+  private async consumeTest(viewer: Viewer): Promise<void> {
+    try {
+      await this.deps.testLimiter.consume(viewer.accountId);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      const retryAfterSeconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        `Too many connection tests for this account: at most ${this.deps.testLimiter.points} a minute. Try again in ${retryAfterSeconds} s.`,
+        { retryAfterSeconds },
+      );
+    }
+  }
+
+  private async record(manager: EntityManager, viewer: Viewer, key: ProviderKey, action: ProviderKeyAction, health?: KeyHealth) {
+    await manager.insert(ProviderKeyEvent, {
+      accountId: viewer.accountId,
+      provider: key.provider,
+      action,
+      actorId: viewer.userId,
+      lastFour: key.lastFour,
+      health: health ?? (action === ProviderKeyAction.REMOVED ? null : key.health),
+    });
+  }
+}
+
+/** Fixed-length digests, so comparing two keys takes the same time whatever they share. */
+function digest(value: string): Buffer {
+  return crypto.createHash('sha256').update(value, 'utf8').digest();
+}

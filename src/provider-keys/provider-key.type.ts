@@ -1,0 +1,172 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { BillingMode, billingModeFor, Plan } from '../accounts/plan.enum';
+import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
+import { ConnectionTestResult } from '../providers/connection-tester';
+import { MaskedKeyScalar } from './masked-key.scalar';
+import { ProviderKey } from './provider-key.entity';
+import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
+
+// What clients see of stored keys, tests and the audit trail. Built from the entities by the functions
+// below, which copy only these fields: ciphertext and wrapped keys have no path into a response.
+
+registerEnumType(ProviderKeyAction, { name: 'ProviderKeyAction' });
+
+@ObjectType('ProviderKey')
+export class ProviderKeyType {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => AiProvider)
+  provider: AiProvider;
+
+  @Field(() => MaskedKeyScalar)
+  maskedKey: string;
+
+  @Field(() => String, { nullable: true })
+  label: string | null;
+
+  @Field(() => String, { nullable: true, description: 'AZURE_OPENAI only.' })
+  endpoint: string | null;
+
+  @Field(() => String, { nullable: true, description: 'AZURE_OPENAI only.' })
+  deployment: string | null;
+
+  @Field(() => KeyHealth)
+  health: KeyHealth;
+
+  @Field(() => Date, { nullable: true })
+  lastTestedAt: Date | null;
+
+  @Field(() => String, { nullable: true })
+  lastTestMessage: string | null;
+
+  @Field(() => BillingMode, { description: 'BYOK while the plan allows BYOK, else BUILT_IN.' })
+  billingMode: BillingMode;
+
+  @Field(() => Int, { description: '1 when added, +1 on every rotation.' })
+  version: number;
+
+  @Field(() => Date)
+  createdAt: Date;
+
+  @Field(() => ID)
+  createdBy: string;
+
+  @Field(() => Date)
+  updatedAt: Date;
+}
+
+export function toProviderKeyType(key: ProviderKey, plan: Plan): ProviderKeyType {
+  return {
+    id: key.id,
+    provider: key.provider,
+    maskedKey: key.lastFour,
+    label: key.label,
+    endpoint: key.endpoint,
+    deployment: key.deployment,
+    health: key.health,
+    lastTestedAt: key.lastTestedAt,
+    lastTestMessage: key.lastTestMessage,
+    billingMode: billingModeFor(plan),
+    version: key.version,
+    createdAt: key.createdAt,
+    createdBy: key.createdBy,
+    updatedAt: key.updatedAt,
+  };
+}
+
+@ObjectType('ConnectionTest')
+export class ConnectionTestType implements ConnectionTestResult {
+  @Field(() => AiProvider)
+  provider: AiProvider;
+
+  @Field(() => Boolean, { description: 'True only for VALID with no missing models.' })
+  ok: boolean;
+
+  @Field(() => KeyHealth)
+  health: KeyHealth;
+
+  @Field(() => String, { description: 'Actionable, written by us, never the provider\'s raw text.' })
+  message: string;
+
+  @Field(() => [String], { description: 'Models the platform needs that this key cannot use.' })
+  missingModels: string[];
+
+  @Field(() => Int)
+  latencyMs: number;
+
+  @Field(() => Date)
+  testedAt: Date;
+}
+
+@ObjectType('RemoveProviderKeyPayload')
+export class RemoveProviderKeyPayload {
+  @Field(() => AiProvider)
+  provider: AiProvider;
+
+  @Field(() => BillingMode, { description: 'BUILT_IN after removal.' })
+  billingMode: BillingMode;
+}
+
+@ObjectType('ProviderKeyEvent')
+export class ProviderKeyEventType {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => AiProvider)
+  provider: AiProvider;
+
+  @Field(() => ProviderKeyAction)
+  action: ProviderKeyAction;
+
+  @Field(() => ID)
+  actorId: string;
+
+  @Field(() => MaskedKeyScalar, { nullable: true })
+  maskedKey: string | null;
+
+  @Field(() => KeyHealth, { nullable: true })
+  health: KeyHealth | null;
+
+  @Field(() => Date)
+  at: Date;
+}
+
+export function toProviderKeyEventType(event: ProviderKeyEvent): ProviderKeyEventType {
+  return {
+    id: String(event.id),
+    provider: event.provider,
+    action: event.action,
+    actorId: event.actorId,
+    maskedKey: event.lastFour,
+    health: event.health,
+    at: event.at,
+  };
+}
+
+@ObjectType('PageInfo')
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+@ObjectType('ProviderKeyEventEdge')
+export class ProviderKeyEventEdge {
+  @Field(() => String)
+  cursor: string;
+
+  @Field(() => ProviderKeyEventType)
+  node: ProviderKeyEventType;
+}
+
+@ObjectType('ProviderKeyEventConnection')
+export class ProviderKeyEventConnection {
+  @Field(() => [ProviderKeyEventEdge])
+  edges: ProviderKeyEventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+}
