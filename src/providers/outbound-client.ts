@@ -53,7 +53,7 @@ export class OutboundClient {
     try {
       const response = await request(url, { method: 'GET', headers, signal, dispatcher: this.agent });
       if (response.statusCode >= 300 && response.statusCode < 400) {
-        response.body.destroy();
+        discard(response.body);
         return { kind: 'unreachable', cause: 'redirect' };
       }
       const text = await readCapped(response.body);
@@ -69,16 +69,24 @@ export class OutboundClient {
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | undefined> {
+type Body = Awaited<ReturnType<typeof request>>['body'];
+
+/** Drops the connection instead of reading on; undici reports that as an error nobody needs. */
+function discard(body: Body): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+async function readCapped(body: Body): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    size += chunk.length;
+    size += (chunk as Buffer).length;
     if (size > MAX_BODY_BYTES) {
-      body.destroy();
+      discard(body);
       return undefined;
     }
-    chunks.push(chunk);
+    chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -56,12 +56,20 @@ function expectKeyOnlyInAuthHeader(request: RecordedRequest, provider: AiProvide
   if (provider === AiProvider.ANTHROPIC) expect(request.headers['anthropic-version']).toBe('2023-06-01');
 }
 
+/**
+ * Every field of a result but the health enum, whose names (QUOTA_EXCEEDED…) share words with the
+ * fake's scenario markers and carry nothing of the key anyway.
+ */
+function visibleText(result: ConnectionTestResult): string {
+  return JSON.stringify({ ...result, health: undefined });
+}
+
 // What a customer reads for each health: our words, never the provider's.
 const MESSAGE: Readonly<Record<KeyHealth, RegExp>> = {
   [KeyHealth.UNTESTED]: /not been tested/,
   [KeyHealth.VALID]: /accepted this key/,
   [KeyHealth.INVALID_KEY]: /rejected this key/,
-  [KeyHealth.INSUFFICIENT_PERMISSIONS]: /access|permission/,
+  [KeyHealth.INSUFFICIENT_PERMISSIONS]: /denied|refused|may not/,
   [KeyHealth.QUOTA_EXCEEDED]: /credit or quota/,
   [KeyHealth.RATE_LIMITED]: /rate-limiting/,
   [KeyHealth.PROVIDER_UNREACHABLE]: /could not reach/,
@@ -142,7 +150,7 @@ describe.each(CASES)('%s key answered %s', (provider, scenario, health) => {
   });
 
   it('returns no piece of the key, although the provider echoed it', () => {
-    expect(keyFragmentsIn(JSON.stringify(result), key)).toEqual([]);
+    expect(keyFragmentsIn(visibleText(result), key)).toEqual([]);
   });
 });
 
@@ -160,7 +168,7 @@ describe.each([
     for (const model of missing) expect(result.message).toContain(model);
     expect(result.message).toContain(MODEL_CATALOG[provider].displayName);
     expect(fake.requests).toHaveLength(1);
-    expect(keyFragmentsIn(JSON.stringify(result), key)).toEqual([]);
+    expect(keyFragmentsIn(visibleText(result), key)).toEqual([]);
   });
 });
 

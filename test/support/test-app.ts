@@ -8,6 +8,7 @@ import { Env, loadConfig } from '../../src/config';
 import { signToken } from '../../src/auth/jwt';
 import { seedDemo } from '../../src/accounts/demo-seed';
 import { dropMysqlDatabase, freshMysqlUrl } from './mysql';
+import { FakeProviders, startFakeProviders } from './fake-providers';
 
 // A real service on a real port and a real database, started once per test file and database.
 
@@ -24,28 +25,51 @@ export interface GraphqlResult<T> {
 
 export interface TestApp extends App {
   env: Env;
+  /** The fake AI providers this service is pointed at. */
+  providers: FakeProviders;
   logs: string[];
   dataDir: string;
   token(userId: string, accountId: string, ttl?: string): Promise<string>;
   gql<T, V>(document: TypedDocumentNode<T, V>, variables?: V, token?: string): Promise<GraphqlResult<T>>;
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string }>;
-  stop(): Promise<void>;
+  stop(keep?: boolean): Promise<void>;
 }
 
-export async function startTestApp(database: DatabaseKind, env: Env = {}, overrides: AppOverrides = {}): Promise<TestApp> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'byok-test-'));
+export interface TestAppOptions {
+  env?: Env;
+  overrides?: AppOverrides;
+  /** Reuse a running fake (and its data directory / database) instead of starting fresh ones. */
+  providers?: FakeProviders;
+  dataDir?: string;
+  databaseUrl?: string;
+  slowMs?: number;
+}
+
+export async function startTestApp(database: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'byok-test-'));
+  const providers = options.providers ?? (await startFakeProviders({ slowMs: options.slowMs }));
   const fullEnv: Env = {
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'debug',
-    ...(database === 'mariadb' ? { DATABASE_URL: freshMysqlUrl() } : {}),
-    ...env,
+    OPENAI_BASE_URL: providers.baseUrls.OPENAI,
+    ANTHROPIC_BASE_URL: providers.baseUrls.ANTHROPIC,
+    GEMINI_BASE_URL: providers.baseUrls.GOOGLE_GEMINI,
+    MISTRAL_BASE_URL: providers.baseUrls.MISTRAL,
+    OUTBOUND_ALLOWLIST: providers.allowlist.join(','),
+    PROVIDER_TIMEOUT_MS: '2000',
+    ...(database === 'mariadb' ? { DATABASE_URL: options.databaseUrl ?? freshMysqlUrl() } : {}),
+    ...options.env,
   };
   const config = loadConfig(fullEnv);
   const logs: string[] = [];
-  const app = await startApp(config, { logDestination: { write: (line: string) => logs.push(line) }, ...overrides });
+  const app = await startApp(config, {
+    logDestination: { write: (line: string) => logs.push(line) },
+    lookup: providers.lookup,
+    ...options.overrides,
+  });
   await seedDemo(app.dataSource);
 
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
@@ -67,6 +91,7 @@ export async function startTestApp(database: DatabaseKind, env: Env = {}, overri
   return {
     ...app,
     env: fullEnv,
+    providers,
     logs,
     dataDir,
     token: (userId, accountId, ttl) => signToken(config, { userId, accountId }, ttl),
@@ -78,8 +103,11 @@ export async function startTestApp(database: DatabaseKind, env: Env = {}, overri
       );
       return { status, ...json };
     },
-    async stop() {
+    /** Stops the service; keeps the database, data directory and fake when `keep` (for a restart). */
+    async stop(keep = false) {
       await app.close();
+      if (keep) return;
+      if (!options.providers) await providers.close();
       if (config.database.type === 'mysql') await dropMysqlDatabase(config.database.url);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -87,11 +115,11 @@ export async function startTestApp(database: DatabaseKind, env: Env = {}, overri
 }
 
 /** Runs the same tests against every database the service supports, each with its own server. */
-export function describeEachDatabase(name: string, body: (app: () => TestApp) => void, env: Env = {}): void {
+export function describeEachDatabase(name: string, body: (app: () => TestApp) => void, options: TestAppOptions = {}): void {
   describe.each(DATABASES)(`${name} [%s]`, (database) => {
     let app: TestApp;
     beforeAll(async () => {
-      app = await startTestApp(database, env);
+      app = await startTestApp(database, options);
     });
     afterAll(async () => {
       await app?.stop();
