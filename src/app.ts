@@ -9,7 +9,7 @@ import { openDatabase } from './db/data-source';
 import { ProviderSettings } from './providers/connection-tester';
 import { ProviderKey } from './provider-keys/provider-key.entity';
 import { buildAppSchema } from './graphql/schema';
-import { createServices } from './graphql/services';
+import { createServices, Services } from './graphql/services';
 import { createLogger, Logger } from './logger';
 import { RunningServer, startServer } from './server';
 
@@ -52,17 +52,19 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const dataSource = await openDatabase(config.database);
   let server: RunningServer;
+  let services: Services;
   try {
     if (config.database.type === 'sqlite' && !(await hasAccounts(dataSource))) {
       await seedDemo(dataSource);
       logger.info('seeded the demo accounts into the empty embedded database');
     }
+    services = createServices(config, dataSource, keyring, overrides.lookup);
     server = await startServer({
       host: config.host,
       port: config.port,
       production: config.production,
       schema: await buildAppSchema(),
-      services: createServices(config, dataSource, keyring, overrides.lookup),
+      services,
       verifyToken,
       logger,
       readiness: () => checkReadiness(dataSource, keyring),
@@ -77,6 +79,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     logger,
     async close() {
       await server.close();
+      await services.tester.close();
       await dataSource.destroy();
     },
   };

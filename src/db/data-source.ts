@@ -25,8 +25,8 @@ export function createDataSource(database: Config['database'], flavour: MysqlFla
       ...common,
       type: 'better-sqlite3',
       database: database.file,
-      enableWAL: true,
-      // Freed pages are zeroed: a removed or rotated key leaves no bytes behind in the file.
+      // Freed pages are zeroed: a removed or rotated key leaves no bytes behind in the file. (No WAL: its
+      // log would keep old page images, key material included, until the next checkpoint.)
       prepareDatabase: (db: { pragma(source: string): unknown }) => {
         db.pragma('secure_delete = ON');
       },

@@ -6,6 +6,7 @@ import { isAllowlisted } from './outbound-policy';
 // this service an outsider chooses. Only the shape of a real Azure resource endpoint is accepted;
 // the outbound policy then checks, at connect time, where that name actually points.
 
+// One DNS label (the resource name) under one of Azure's three resource suffixes; nothing else.
 const AZURE_HOST =
   /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/;
 const EXAMPLE = 'https://<resource>.openai.azure.com';

@@ -115,7 +115,9 @@ export class ConnectionTester {
       if (outcome.kind === 'unreachable') return only(KeyHealth.PROVIDER_UNREACHABLE);
       // Over 1 MiB is no model list of any provider we know: something else answered.
       if (outcome.kind === 'oversized') return only(KeyHealth.PROVIDER_ERROR);
-      if (outcome.status < 200 || outcome.status >= 300) return only(adapter.classifyError(outcome.status, outcome.body));
+      if (outcome.status < 200 || outcome.status >= 300) {
+        return only(adapter.classifyError(outcome.status, outcome.body));
+      }
 
       const modelPage = adapter.readModelPage(outcome.body);
       if (!modelPage) return only(KeyHealth.PROVIDER_ERROR);
@@ -123,14 +125,20 @@ export class ConnectionTester {
       const missing = missingModels(candidate.provider, listed);
       // Stop as soon as every needed model is seen: most keys need one page, so one request.
       const next = modelPage.nextPageToken;
-      if (missing.length === 0 || !next || next === pageToken) return { health: KeyHealth.VALID, missingModels: missing };
+      if (missing.length === 0 || !next || next === pageToken) {
+        return { health: KeyHealth.VALID, missingModels: missing };
+      }
       pageToken = next;
     }
     return { health: KeyHealth.VALID, missingModels: missingModels(candidate.provider, listed) };
   }
 
   /** A URL that cannot be built (a malformed base URL in configuration) cannot be reached either. */
-  private buildRequest(adapter: ProviderAdapter, candidate: KeyCandidate, pageToken?: string): ModelListRequest | undefined {
+  private buildRequest(
+    adapter: ProviderAdapter,
+    candidate: KeyCandidate,
+    pageToken: string | undefined,
+  ): ModelListRequest | undefined {
     try {
       return adapter.modelListRequest(candidate, this.settings.baseUrls, pageToken);
     } catch {

@@ -35,6 +35,11 @@ export const geminiAdapter: ProviderAdapter = {
     if (status === 403 && reasons.length === 0 && stringAt(body, 'error', 'status') === 'PERMISSION_DENIED') {
       return KeyHealth.INVALID_KEY;
     }
+    // 400 FAILED_PRECONDITION: the key works but its account may not use the API from here (user
+    // location not supported, free tier unavailable in the region) - the "region" row of the table.
+    if (status === 400 && stringAt(body, 'error', 'status') === 'FAILED_PRECONDITION') {
+      return KeyHealth.INSUFFICIENT_PERMISSIONS;
+    }
     return healthFromStatus(status, body);
   },
 };

@@ -31,7 +31,7 @@ const SPECIFIC: Readonly<Partial<Record<AiProvider, Partial<Record<KeyHealth, st
   },
   [AiProvider.GOOGLE_GEMINI]: {
     [KeyHealth.INSUFFICIENT_PERMISSIONS]:
-      'Google accepted this key but it may not use the Gemini API: enable the Generative Language API in the key\'s project and remove API restrictions that block it.',
+      'Google accepted this key but it may not use the Gemini API: enable the Generative Language API in the key\'s project, remove API restrictions that block it, and check that the API is offered in your region.',
   },
   [AiProvider.AZURE_OPENAI]: {
     [KeyHealth.INVALID_KEY]:

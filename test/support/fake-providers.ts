@@ -26,7 +26,7 @@ export const SCENARIOS = [
   'UNAUTHDETAIL', // Mistral: its second 401 shape {"detail":"Unauthorized"}
   'RESTRICTED', // OpenAI: restricted key without the Models scope, 401
   'RESTRICTED403', // same, answered 403
-  'REGION', // OpenAI: 403 unsupported_country_region_territory
+  'REGION', // OpenAI: 403 unsupported_country_region_territory; Gemini: 400 FAILED_PRECONDITION
   'PERMISSION', // Anthropic: 403 permission_error
   'QUOTA', // OpenAI 429 insufficient_quota, Anthropic 402 billing_error
   'RATELIMIT', // the provider's 429
@@ -418,6 +418,8 @@ const ERRORS: Readonly<Record<AiProvider, ErrorTable>> = {
         return googleError(403, 'PERMISSION_DENIED', 'Requests to this API generativelanguage.googleapis.com method google.ai.generativelanguage.v1beta.ModelService.ListModels are blocked.', 'API_KEY_SERVICE_BLOCKED');
       case 'DISABLED':
         return googleError(403, 'PERMISSION_DENIED', 'Generative Language API has not been used in project 123456 before or it is disabled.', 'SERVICE_DISABLED');
+      case 'REGION':
+        return googleError(400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.');
       case 'BADREQUEST':
         return googleError(400, 'INVALID_ARGUMENT', 'Invalid page token.');
       case 'RATELIMIT':
