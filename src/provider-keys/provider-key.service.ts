@@ -121,15 +121,15 @@ export class ProviderKeyService {
     });
     Object.assign(key, this.seal(candidate.apiKey, key));
     try {
-      await inTransaction(this.deps.dataSource, async (manager) => {
+      return await inTransaction(this.deps.dataSource, async (manager) => {
         await manager.insert(ProviderKey, key);
         await this.record(manager, viewer, key, ProviderKeyAction.ADDED);
+        return this.publicView(manager, viewer, key.provider);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw this.exists(candidate.provider);
       throw error;
     }
-    return this.publicView(viewer, key.provider);
   }
 
   async test(viewer: Viewer, input: TestProviderKeyInput): Promise<ConnectionTestResult> {
@@ -185,7 +185,7 @@ export class ProviderKeyService {
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
     const sealed = this.seal(candidate.apiKey, current);
 
-    await inTransaction(this.deps.dataSource, async (manager) => {
+    return inTransaction(this.deps.dataSource, async (manager) => {
       const locked = await this.find(manager, viewer.accountId, input.provider, true);
       if (!locked || locked.id !== current.id) throw notFound(input.provider);
       if (input.expectedVersion != null && input.expectedVersion !== locked.version) throw conflict(locked.version);
@@ -203,8 +203,9 @@ export class ProviderKeyService {
       const updated = await manager.update(ProviderKey, { id: locked.id, version: locked.version }, changes);
       if (!updated.affected) throw conflict(locked.version + 1);
       await this.record(manager, viewer, { ...locked, ...changes } as ProviderKey, ProviderKeyAction.ROTATED);
+      // Read back in the transaction: the version this rotation wrote, not a later one.
+      return this.publicView(manager, viewer, input.provider);
     });
-    return this.publicView(viewer, input.provider);
   }
 
   async remove(viewer: Viewer, provider: AiProvider): Promise<RemoveProviderKeyPayload> {
@@ -247,8 +248,8 @@ export class ProviderKeyService {
     });
   }
 
-  private async publicView(viewer: Viewer, provider: AiProvider): Promise<ProviderKeyType> {
-    const key = await this.deps.dataSource.getRepository(ProviderKey).findOne({
+  private async publicView(manager: EntityManager, viewer: Viewer, provider: AiProvider): Promise<ProviderKeyType> {
+    const key = await manager.findOne(ProviderKey, {
       select: PUBLIC_COLUMNS,
       where: { accountId: viewer.accountId, provider },
     });

@@ -1,0 +1,58 @@
+import crypto from 'node:crypto';
+import { AddProviderKeyDocument, ProviderKeyEventsDocument, ProviderKeysDocument, RotateProviderKeyDocument, TestProviderKeyDocument } from '../generated/graphql';
+import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
+import { ProviderKeyEvent } from '../../src/provider-keys/provider-key-event.entity';
+import { describeEachDatabase } from '../support/test-app';
+
+// Twenty admins rotating one key at once: every version has exactly one winner and no update is lost.
+
+const randomKey = () => `sk-proj-${crypto.randomBytes(40).toString('hex')}`;
+
+describeEachDatabase('concurrent rotations', (app) => {
+  let alice: string;
+  beforeAll(async () => {
+    alice = await app().token('user_alice', 'acct_acme');
+  });
+  beforeEach(async () => {
+    await app().dataSource.getRepository(ProviderKey).clear();
+    await app().dataSource.getRepository(ProviderKeyEvent).clear();
+    await app().gql(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: randomKey(), verify: false } }, alice);
+    app().providers.reset();
+  });
+
+  const rotateAll = (keys: string[], expectedVersion?: number) =>
+    Promise.all(
+      keys.map((apiKey) => app().gql(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey, verify: false, expectedVersion } }, alice)),
+    );
+
+  it('without expectedVersion: all 20 land, one per version, and the stored key is the last one written', async () => {
+    const keys = Array.from({ length: 20 }, randomKey);
+    const results = await rotateAll(keys);
+    expect(results.flatMap((result) => result.errors ?? [])).toEqual([]);
+    const versions = results.map((result) => result.data!.rotateProviderKey.version).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+
+    const winner = keys[results.findIndex((result) => result.data!.rotateProviderKey.version === 21)];
+    const [stored] = (await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys;
+    expect(stored).toMatchObject({ version: 21, maskedKey: `****${winner.slice(-4)}` });
+    const events = (await app().gql(ProviderKeyEventsDocument, { first: 50 }, alice)).data!.providerKeyEvents.edges;
+    expect(events.filter((edge) => edge.node.action === 'ROTATED')).toHaveLength(20);
+    expect(events[0].node.maskedKey).toBe(`****${winner.slice(-4)}`);
+
+    // The stored ciphertext really is the winner's key: the provider receives exactly it.
+    await app().gql(TestProviderKeyDocument, { input: { provider: 'OPENAI' } }, alice);
+    expect(app().providers.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${winner}`]);
+  });
+
+  it('with the same expectedVersion: exactly one wins, the other 19 get CONFLICT', async () => {
+    const keys = Array.from({ length: 20 }, randomKey);
+    const results = await rotateAll(keys, 1);
+    const winners = results.filter((result) => !result.errors);
+    expect(winners).toHaveLength(1);
+    expect(winners[0].data!.rotateProviderKey.version).toBe(2);
+    expect(results.filter((result) => result.errors?.[0].extensions?.code === 'CONFLICT')).toHaveLength(19);
+    const winner = keys[results.indexOf(winners[0])];
+    expect((await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys[0]).toMatchObject({ version: 2, maskedKey: `****${winner.slice(-4)}` });
+    expect(await app().dataSource.getRepository(ProviderKeyEvent).countBy({ action: 'ROTATED' as never })).toBe(1);
+  });
+});
