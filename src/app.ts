@@ -8,6 +8,8 @@ import { loadKeyring } from './crypto/keyring';
 import { openDatabase } from './db/data-source';
 import { ProviderSettings } from './providers/connection-tester';
 import { ProviderKey } from './provider-keys/provider-key.entity';
+import { AiTask } from './providers/ai-provider.enum';
+import { ResolvedCredential } from './routing/route.service';
 import { buildAppSchema } from './graphql/schema';
 import { createServices, Services } from './graphql/services';
 import { createLogger, Logger } from './logger';
@@ -18,6 +20,11 @@ import { RunningServer, startServer } from './server';
 
 export interface App {
   url: string;
+  /**
+   * The integration point for the platform's pipelines (in-process only, never exposed over GraphQL):
+   * the provider, model and plaintext credential to use for one AI task of an account.
+   */
+  resolveCredential(accountId: string, task: AiTask): Promise<ResolvedCredential>;
   dataSource: DataSource;
   logger: Logger;
   /** Drains in-flight requests, then closes the server and the database pool. */
@@ -75,6 +82,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   return {
     url: server.url,
+    resolveCredential: (accountId, task) => services.routes.resolveCredential(accountId, task),
     dataSource,
     logger,
     async close() {

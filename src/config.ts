@@ -105,8 +105,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const builtinProvider = optional(env, 'BUILTIN_PROVIDER') ?? AiProvider.OPENAI;
-  if (!(builtinProvider in AiProvider)) {
-    throw new ConfigError('BUILTIN_PROVIDER', `expected one of ${Object.keys(AiProvider).join(', ')}, got "${builtinProvider}"`);
+  // Azure needs a customer's own endpoint and deployment, so it cannot be the platform's allocation.
+  const builtinChoices: string[] = Object.values(AiProvider).filter((provider) => provider !== AiProvider.AZURE_OPENAI);
+  if (!builtinChoices.includes(builtinProvider)) {
+    throw new ConfigError('BUILTIN_PROVIDER', `expected one of ${builtinChoices.join(', ')}, got "${builtinProvider}"`);
   }
   const apiKeys: Partial<Record<AiProvider, string>> = {};
   for (const provider of Object.values(AiProvider)) {

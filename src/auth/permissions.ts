@@ -11,6 +11,8 @@ export const admin = chain(isAuthenticated, isMember, isAdmin);
 export const PERMISSIONS = {
   Query: {
     me: member,
+    aiProviders: member,
+    aiSettings: member,
     providerKeys: admin,
     providerKeyEvents: admin,
   },
@@ -21,6 +23,9 @@ export const PERMISSIONS = {
     removeProviderKey: admin,
   },
   Viewer: allow,
+  ProviderOption: { '*': allow, key: admin },
+  AiSettings: allow,
+  AiTaskRoute: allow,
   ProviderKey: allow,
   ConnectionTest: allow,
   RemoveProviderKeyPayload: allow,

@@ -88,7 +88,7 @@ export function openKey(sealed: SealedKey, binding: KeyBinding, keyring: Keyring
  * Only the data key is unwrapped; the provider key's ciphertext, iv and tag stay as they are.
  */
 export function rewrapKey(
-  sealed: SealedKey,
+  sealed: Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'>,
   binding: KeyBinding,
   keyring: Keyring,
 ): Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'> {
@@ -114,7 +114,7 @@ function wrapDataKey(dataKey: Buffer, binding: KeyBinding, keyring: Keyring): Pi
   }
 }
 
-function unwrapDataKey(sealed: SealedKey, binding: KeyBinding, keyring: Keyring): Buffer {
+function unwrapDataKey(sealed: Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'>, binding: KeyBinding, keyring: Keyring): Buffer {
   const version = sealed.masterKeyVersion;
   if (!Number.isSafeInteger(version) || version < 1) throw new KeyDecryptionError();
   if (!keyring.has(version)) {

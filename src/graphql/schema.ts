@@ -6,10 +6,11 @@ import { buildSchema } from 'type-graphql';
 import { MeResolver } from '../accounts/me.resolver';
 import { permissions } from '../auth/permissions';
 import { ProviderKeyResolver } from '../provider-keys/provider-key.resolver';
+import { AiSettingsResolver } from '../routing/ai-settings.resolver';
 
 // The schema as type-graphql builds it from the resolvers, and the same schema behind the permission map.
 
-export const RESOLVERS = [MeResolver, ProviderKeyResolver] as const;
+export const RESOLVERS = [MeResolver, AiSettingsResolver, ProviderKeyResolver] as const;
 
 export function buildBareSchema(): Promise<GraphQLSchema> {
   return buildSchema({

@@ -4,6 +4,7 @@ import { Config } from '../config';
 import { Keyring } from '../crypto/keyring';
 import { ConnectionTester, ProviderSettings } from '../providers/connection-tester';
 import { ProviderKeyService } from '../provider-keys/provider-key.service';
+import { RouteService } from '../routing/route.service';
 
 // What resolvers reach through the context. Built once at start-up and shared by every request.
 
@@ -12,6 +13,7 @@ export interface Services {
   keyring: Keyring;
   providerKeys: ProviderKeyService;
   tester: ConnectionTester;
+  routes: RouteService;
 }
 
 export function createServices(config: Config, dataSource: DataSource, keyring: Keyring, lookup?: ProviderSettings['lookup']): Services {
@@ -22,6 +24,7 @@ export function createServices(config: Config, dataSource: DataSource, keyring: 
     dataSource,
     keyring,
     tester,
+    routes: new RouteService({ dataSource, keyring, builtin: config.builtin }),
     providerKeys: new ProviderKeyService({
       dataSource,
       keyring,

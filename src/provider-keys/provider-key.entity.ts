@@ -64,3 +64,9 @@ export class ProviderKey {
   @UpdateDateColumn({ name: 'updated_at' })
   updatedAt: Date;
 }
+
+/** Every column but the key material: what listing and routing read. */
+export const PROVIDER_KEY_PUBLIC_COLUMNS: (keyof ProviderKey)[] = [
+  'id', 'accountId', 'provider', 'lastFour', 'label', 'endpoint', 'deployment', 'health',
+  'lastTestedAt', 'lastTestMessage', 'version', 'createdBy', 'createdAt', 'updatedAt',
+];

@@ -9,7 +9,7 @@ import { inTransaction } from '../db/transaction';
 import { AppError, badUserInput, ErrorCode } from '../graphql/errors';
 import { AiProvider, KeyHealth, PROVIDER_ORDER } from '../providers/ai-provider.enum';
 import { ConnectionTester, ConnectionTestResult, KeyCandidate, normalizeCandidate } from '../providers/connection-tester';
-import { ProviderKey } from './provider-key.entity';
+import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
 import {
@@ -33,11 +33,6 @@ export interface ProviderKeyServiceDeps {
   outboundAllowlist: string[];
 }
 
-/** Everything but the key material: what listing needs. */
-const PUBLIC_COLUMNS: (keyof ProviderKey)[] = [
-  'id', 'accountId', 'provider', 'lastFour', 'label', 'endpoint', 'deployment', 'health',
-  'lastTestedAt', 'lastTestMessage', 'version', 'createdBy', 'createdAt', 'updatedAt',
-];
 
 const MAX_EVENTS_PAGE = 100;
 
@@ -90,7 +85,7 @@ export class ProviderKeyService {
 
   async list(viewer: Viewer): Promise<ProviderKeyType[]> {
     const keys = await this.deps.dataSource.getRepository(ProviderKey).find({
-      select: PUBLIC_COLUMNS,
+      select: PROVIDER_KEY_PUBLIC_COLUMNS,
       where: { accountId: viewer.accountId },
     });
     keys.sort((a, b) => PROVIDER_ORDER.indexOf(a.provider) - PROVIDER_ORDER.indexOf(b.provider));
@@ -250,7 +245,7 @@ export class ProviderKeyService {
 
   private async publicView(manager: EntityManager, viewer: Viewer, provider: AiProvider): Promise<ProviderKeyType> {
     const key = await manager.findOne(ProviderKey, {
-      select: PUBLIC_COLUMNS,
+      select: PROVIDER_KEY_PUBLIC_COLUMNS,
       where: { accountId: viewer.accountId, provider },
     });
     if (!key) throw notFound(provider);

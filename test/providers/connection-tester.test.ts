@@ -1,8 +1,9 @@
 import { AiProvider, KeyHealth } from '../../src/providers/ai-provider.enum';
 import { ConnectionTester, normalizeCandidate, type ConnectionTestResult } from '../../src/providers/connection-tester';
 import { MODEL_CATALOG } from '../../src/providers/model-catalog';
-import { type FakeProviders, type RecordedRequest, type Scenario, makeKey, startFakeProviders } from '../support/fake-providers';
-import { keyFragmentsIn } from './key-fragments';
+import { type FakeProviders, type RecordedRequest, makeKey, startFakeProviders } from '../support/fake-providers';
+import { keyFragmentsIn } from '../support/key-fragments';
+import { CASES, CONTRACT, MESSAGE, MISSING_MODELS, expectKeyOnlyInAuthHeader } from '../support/provider-cases';
 
 // "Test Connection" through real HTTP against the fake providers: for every provider, every health
 // it can produce, the one request it makes, and what a customer reads afterwards.
@@ -25,15 +26,6 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-/** The contract's request per provider: path and query, and the one header that carries the key. */
-const CONTRACT: Readonly<Record<AiProvider, { url: string; authHeader: string; auth: (key: string) => string }>> = {
-  [AiProvider.OPENAI]: { url: '/openai/v1/models', authHeader: 'authorization', auth: (key) => `Bearer ${key}` },
-  [AiProvider.ANTHROPIC]: { url: '/anthropic/v1/models?limit=1000', authHeader: 'x-api-key', auth: (key) => key },
-  [AiProvider.GOOGLE_GEMINI]: { url: '/gemini/v1beta/models?pageSize=1000', authHeader: 'x-goog-api-key', auth: (key) => key },
-  [AiProvider.AZURE_OPENAI]: { url: '/openai/models?api-version=2024-10-21', authHeader: 'api-key', auth: (key) => key },
-  [AiProvider.MISTRAL]: { url: '/mistral/v1/models', authHeader: 'authorization', auth: (key) => `Bearer ${key}` },
-};
-
 async function testKey(provider: AiProvider, apiKey: string): Promise<ConnectionTestResult> {
   const azure = provider === AiProvider.AZURE_OPENAI;
   const candidate = normalizeCandidate(
@@ -41,19 +33,6 @@ async function testKey(provider: AiProvider, apiKey: string): Promise<Connection
     fake.allowlist,
   );
   return tester.test(candidate);
-}
-
-/** The key appears in the provider's auth header, exactly, and nowhere else in the request. */
-function expectKeyOnlyInAuthHeader(request: RecordedRequest, provider: AiProvider, key: string): void {
-  const { authHeader, auth } = CONTRACT[provider];
-  expect(request.method).toBe('GET');
-  expect(request.url).not.toContain(key);
-  expect(request.url).not.toMatch(/[?&]key=/);
-  expect(request.headers[authHeader]).toBe(auth(key));
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (name !== authHeader) expect([name, String(value)].join(': ')).not.toContain(key);
-  }
-  if (provider === AiProvider.ANTHROPIC) expect(request.headers['anthropic-version']).toBe('2023-06-01');
 }
 
 /**
@@ -64,67 +43,8 @@ function visibleText(result: ConnectionTestResult): string {
   return JSON.stringify({ ...result, health: undefined });
 }
 
-// What a customer reads for each health: our words, never the provider's.
-const MESSAGE: Readonly<Record<KeyHealth, RegExp>> = {
-  [KeyHealth.UNTESTED]: /not been tested/,
-  [KeyHealth.VALID]: /accepted this key/,
-  [KeyHealth.INVALID_KEY]: /rejected this key/,
-  [KeyHealth.INSUFFICIENT_PERMISSIONS]: /denied|refused|may not/,
-  [KeyHealth.QUOTA_EXCEEDED]: /credit or quota/,
-  [KeyHealth.RATE_LIMITED]: /rate-limiting/,
-  [KeyHealth.PROVIDER_UNREACHABLE]: /could not reach/,
-  [KeyHealth.PROVIDER_ERROR]: /could not interpret/,
-};
-
-type Case = [AiProvider, Scenario, KeyHealth];
-const { OPENAI, ANTHROPIC, GOOGLE_GEMINI, AZURE_OPENAI, MISTRAL } = AiProvider;
-const { VALID, INVALID_KEY, INSUFFICIENT_PERMISSIONS, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_UNREACHABLE } = KeyHealth;
-
-const CASES: Case[] = [
-  [OPENAI, 'VALID', VALID],
-  [OPENAI, 'REVOKED', INVALID_KEY],
-  [OPENAI, 'RESTRICTED', INSUFFICIENT_PERMISSIONS],
-  [OPENAI, 'RESTRICTED403', INSUFFICIENT_PERMISSIONS],
-  [OPENAI, 'REGION', INSUFFICIENT_PERMISSIONS],
-  [OPENAI, 'QUOTA', QUOTA_EXCEEDED],
-  [OPENAI, 'RATELIMIT', RATE_LIMITED],
-  [OPENAI, 'ERROR500', PROVIDER_ERROR],
-  [OPENAI, 'UNAVAILABLE503', PROVIDER_ERROR],
-  [ANTHROPIC, 'VALID', VALID],
-  [ANTHROPIC, 'REVOKED', INVALID_KEY],
-  [ANTHROPIC, 'PERMISSION', INSUFFICIENT_PERMISSIONS],
-  [ANTHROPIC, 'QUOTA', QUOTA_EXCEEDED],
-  [ANTHROPIC, 'RATELIMIT', RATE_LIMITED],
-  [ANTHROPIC, 'ERROR500', PROVIDER_ERROR],
-  [ANTHROPIC, 'OVERLOADED529', PROVIDER_ERROR],
-  [GOOGLE_GEMINI, 'VALID', VALID],
-  [GOOGLE_GEMINI, 'REVOKED', INVALID_KEY],
-  [GOOGLE_GEMINI, 'LEAKED', INVALID_KEY],
-  [GOOGLE_GEMINI, 'BLOCKED', INSUFFICIENT_PERMISSIONS],
-  [GOOGLE_GEMINI, 'DISABLED', INSUFFICIENT_PERMISSIONS],
-  [GOOGLE_GEMINI, 'REGION', INSUFFICIENT_PERMISSIONS],
-  [GOOGLE_GEMINI, 'BADREQUEST', PROVIDER_ERROR],
-  [GOOGLE_GEMINI, 'RATELIMIT', RATE_LIMITED],
-  [GOOGLE_GEMINI, 'ERROR500', PROVIDER_ERROR],
-  [GOOGLE_GEMINI, 'UNAVAILABLE503', PROVIDER_ERROR],
-  [AZURE_OPENAI, 'VALID', VALID],
-  [AZURE_OPENAI, 'REVOKED', INVALID_KEY],
-  [AZURE_OPENAI, 'DISABLED', INSUFFICIENT_PERMISSIONS],
-  [AZURE_OPENAI, 'RATELIMIT', RATE_LIMITED],
-  [AZURE_OPENAI, 'ERROR500', PROVIDER_ERROR],
-  [MISTRAL, 'VALID', VALID],
-  [MISTRAL, 'REVOKED', INVALID_KEY],
-  [MISTRAL, 'UNAUTHDETAIL', INVALID_KEY],
-  [MISTRAL, 'RATELIMIT', RATE_LIMITED],
-  [MISTRAL, 'ERROR500', PROVIDER_ERROR],
-  // Answers that are not the provider's: the same for everyone.
-  ...Object.values(AiProvider).flatMap((provider): Case[] => [
-    [provider, 'TEAPOT418', PROVIDER_ERROR],
-    [provider, 'HTML401', PROVIDER_ERROR],
-    [provider, 'BADJSON', PROVIDER_ERROR],
-    [provider, 'REDIRECT', PROVIDER_UNREACHABLE],
-  ]),
-];
+const { OPENAI, ANTHROPIC, GOOGLE_GEMINI } = AiProvider;
+const { VALID } = KeyHealth;
 
 describe.each(CASES)('%s key answered %s', (provider, scenario, health) => {
   const key = makeKey(provider, scenario);
@@ -155,13 +75,7 @@ describe.each(CASES)('%s key answered %s', (provider, scenario, health) => {
   });
 });
 
-describe.each([
-  [OPENAI, ['o4-mini']],
-  [ANTHROPIC, ['claude-haiku-4-5']],
-  [GOOGLE_GEMINI, ['gemini-2.5-pro']],
-  [AZURE_OPENAI, ['gpt-4.1']],
-  [MISTRAL, ['mistral-small-latest']],
-])('%s key that cannot use every model', (provider, missing) => {
+describe.each(Object.entries(MISSING_MODELS) as [AiProvider, string[]][])('%s key that cannot use every model', (provider, missing) => {
   it('is VALID but not ok, and names the models to enable', async () => {
     const key = makeKey(provider, 'NOMODEL');
     const result = await testKey(provider, key);

@@ -3,7 +3,7 @@ import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { normalizeCandidate } from '../../src/providers/connection-tester';
 import type { CandidateInput } from '../../src/providers/provider-adapter';
 import { makeKey } from '../support/fake-providers';
-import { keyFragmentsIn } from './key-fragments';
+import { keyFragmentsIn } from '../support/key-fragments';
 
 // What a customer typing into the "add key" form gets back before any request is made.
 

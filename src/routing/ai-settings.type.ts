@@ -1,0 +1,55 @@
+import { Field, ObjectType } from 'type-graphql';
+import { BillingMode, Plan } from '../accounts/plan.enum';
+import { AiProvider, AiTask, KeyHealth } from '../providers/ai-provider.enum';
+import { ProviderKeyType } from '../provider-keys/provider-key.type';
+
+@ObjectType('ProviderOption', { description: 'One entry of the provider dropdown.' })
+export class ProviderOption {
+  @Field(() => AiProvider)
+  provider: AiProvider;
+
+  @Field(() => String)
+  displayName: string;
+
+  @Field(() => String)
+  keyHint: string;
+
+  @Field(() => Boolean)
+  requiresEndpoint: boolean;
+
+  @Field(() => BillingMode, { description: 'For this account, now.' })
+  billingMode: BillingMode;
+
+  @Field(() => ProviderKeyType, { nullable: true, description: 'ADMIN only; null when no key is stored.' })
+  key: ProviderKeyType | null;
+}
+
+@ObjectType('AiTaskRoute')
+export class AiTaskRoute {
+  @Field(() => AiTask)
+  task: AiTask;
+
+  @Field(() => AiProvider)
+  provider: AiProvider;
+
+  @Field(() => String)
+  model: string;
+
+  @Field(() => BillingMode)
+  billingMode: BillingMode;
+
+  @Field(() => KeyHealth, { nullable: true })
+  health: KeyHealth | null;
+}
+
+@ObjectType('AiSettings')
+export class AiSettings {
+  @Field(() => Plan)
+  plan: Plan;
+
+  @Field(() => Boolean)
+  byokAvailable: boolean;
+
+  @Field(() => [AiTaskRoute])
+  routes: AiTaskRoute[];
+}
