@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import { Account } from '../../src/accounts/account.entity';
+import { Plan } from '../../src/accounts/plan.enum';
+import { openKey, sealKey } from '../../src/crypto/envelope';
+import { parseKeyring } from '../../src/crypto/keyring';
+import { PROVIDER_ORDER } from '../../src/providers/ai-provider.enum';
+import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
+import { KeyHealth } from '../../src/providers/ai-provider.enum';
+import { distEntry, runNode } from '../support/processes';
+import { DATABASES, startTestApp, TestApp } from '../support/test-app';
+
+// Master key rotation as an operator runs it: 1,000 keys under version 1, version 2 added, a rewrap
+// killed halfway, run again, and every key readable with version 2 alone.
+
+const v1 = crypto.randomBytes(32).toString('base64');
+const v2 = crypto.randomBytes(32).toString('base64');
+const ACCOUNTS = 200; // × 5 providers = 1,000 keys
+
+describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
+  let app: TestApp;
+  let env: Record<string, string>;
+  const plaintexts = new Map<string, string>();
+
+  beforeAll(async () => {
+    app = await startTestApp(database, { env: { BYOK_MASTER_KEYS: `1:${v1}` } });
+    const keyring = parseKeyring(`1:${v1}`);
+    const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ id: `acct_bulk_${String(i).padStart(4, '0')}`, name: `Bulk ${i}`, plan: Plan.GROWTH }));
+    await app.dataSource.getRepository(Account).insert(accounts);
+    const rows = accounts.flatMap((account) =>
+      PROVIDER_ORDER.map((provider) => {
+        const id = crypto.randomUUID();
+        const apiKey = `sk-${crypto.randomBytes(24).toString('hex')}`;
+        plaintexts.set(id, apiKey);
+        return {
+          id, accountId: account.id, provider, lastFour: apiKey.slice(-4), label: null, endpoint: null, deployment: null,
+          health: KeyHealth.UNTESTED, lastTestedAt: null, lastTestMessage: null, version: 1, createdBy: 'user_bulk',
+          ...sealKey(apiKey, { accountId: account.id, provider, keyId: id }, keyring),
+        };
+      }),
+    );
+    for (let i = 0; i < rows.length; i += 100) await app.dataSource.getRepository(ProviderKey).insert(rows.slice(i, i + 100));
+    await app.stop(true);
+    env = { DATA_DIR: app.dataDir, BYOK_MASTER_KEYS: `1:${v1},2:${v2}`, ...(app.env.DATABASE_URL ? { DATABASE_URL: app.env.DATABASE_URL } : {}) };
+  }, 120_000);
+
+  afterAll(async () => {
+    await app.stop(); // the service restarted on version 2 alone; drops the test database
+    await app.providers.close();
+  });
+
+  const status = () => runNode('cli/keys-status.js', [], env);
+
+  it('reports all 1,000 keys under version 1 once version 2 is added', () => {
+    const result = status();
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('master key version 1: 1000 keys\n');
+    expect(result.stdout).toContain('master key version 2: 0 keys (current: new keys are sealed under it)\n');
+    expect(result.stdout).toContain('1000 key(s) are not under the current version yet: run npm run keys:rewrap');
+  });
+
+  it('resumes a rewrap killed halfway and ends with every key readable under version 2 alone', async () => {
+    const child = spawn(process.execPath, [distEntry('cli/keys-rewrap.js'), '--batch', '10'], { env: { PATH: process.env.PATH, ...env } });
+    let output = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const done = Number(/rewrapped (\d+)/.exec(output.split('\n').filter(Boolean).at(-1) ?? '')?.[1] ?? 0);
+      if (done >= 100) child.kill('SIGKILL');
+    });
+    expect(await exited).toBe('SIGKILL');
+    expect(output).not.toContain('Done');
+
+    const halfway = status().stdout;
+    const under = (version: number) => Number(new RegExp(`master key version ${version}: (\\d+) key`).exec(halfway)?.[1]);
+    expect(under(1)).toBeGreaterThan(0);
+    expect(under(2)).toBeGreaterThanOrEqual(100);
+    expect(under(1) + under(2)).toBe(1000);
+
+    const rerun = runNode('cli/keys-rewrap.js', ['--batch', '100'], env);
+    expect(rerun.stderr).toBe('');
+    expect(rerun.status).toBe(0);
+    expect(rerun.stdout).toContain(`Done: ${under(1)} key(s) re-wrapped; every key is under version 2.`);
+    for (const key of plaintexts.values()) expect(rerun.stdout + output).not.toContain(key.slice(3, 12));
+
+    const final = status();
+    expect(final.stdout).toContain('master key version 1: 0 keys\n');
+    expect(final.stdout).toContain('master key version 2: 1000 keys (current: new keys are sealed under it)\n');
+    expect(final.stdout).toContain('Every stored key is under the current version.');
+
+    // Read back with a keyring that no longer has version 1.
+    app = await startTestApp(database, { env: { ...app.env, BYOK_MASTER_KEYS: `2:${v2}` }, providers: app.providers, dataDir: app.dataDir, databaseUrl: app.env.DATABASE_URL });
+    const onlyV2 = parseKeyring(`2:${v2}`);
+    const rows = await app.dataSource.getRepository(ProviderKey).find({ where: { createdBy: 'user_bulk' } });
+    expect(rows).toHaveLength(1000);
+    for (const row of rows) {
+      expect(openKey(row, { accountId: row.accountId, provider: row.provider, keyId: row.id }, onlyV2)).toBe(plaintexts.get(row.id));
+    }
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+
+    const again = runNode('cli/keys-rewrap.js', [], env);
+    expect(again.stdout).toContain('Done: 0 key(s) re-wrapped');
+  }, 120_000);
+});
