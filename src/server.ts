@@ -4,7 +4,7 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLSchema } from 'graphql';
 import { Logger } from 'pino';
-import { identify } from './auth/viewer';
+import { IdentityLoader } from './auth/viewer';
 import { TokenVerifier } from './auth/jwt';
 import { RequestContext } from './graphql/context';
 import { createErrorFormatter } from './graphql/format-error';
@@ -86,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => ({
-        identity: await identify(req.headers.authorization, options.verifyToken, services.dataSource),
+        auth: new IdentityLoader(req.headers.authorization, options.verifyToken, services.dataSource),
         services,
         log: logger,
       }),

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Membership } from '../accounts/membership.entity';
 import { Plan, Role } from '../accounts/plan.enum';
-import { InvalidTokenError, TokenVerifier } from './jwt';
+import { InvalidTokenError, TokenClaims, TokenVerifier } from './jwt';
 
 // Who is asking. The token says who the user is and which account they act in; their role there and
 // the account's plan are read from the database on every request, so a demotion takes effect at once.
@@ -19,24 +19,52 @@ export type Identity =
   | { status: 'not-a-member'; userId: string; accountId: string }
   | { status: 'member'; viewer: Viewer };
 
-export async function identify(authorization: string | undefined, verify: TokenVerifier, dataSource: DataSource): Promise<Identity> {
-  if (!authorization) return { status: 'anonymous' };
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!match) return { status: 'invalid-token' };
-  let claims;
-  try {
-    claims = await verify(match[1]);
-  } catch (error) {
-    if (error instanceof InvalidTokenError) return { status: 'invalid-token' };
-    throw error;
+export type TokenVerdict = { status: 'anonymous' } | { status: 'invalid-token' } | { status: 'verified'; claims: TokenClaims };
+
+/**
+ * Loads a request's identity lazily, in two steps, each at most once: the token (no I/O with a
+ * shared secret) and then the membership (one database query). A request the permission rules turn
+ * away for its token, or a document rejected before execution, never reaches the database.
+ */
+export class IdentityLoader {
+  private token?: Promise<TokenVerdict>;
+  private member?: Promise<Identity>;
+
+  constructor(
+    private readonly authorization: string | undefined,
+    private readonly verify: TokenVerifier,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  verifiedToken(): Promise<TokenVerdict> {
+    return (this.token ??= this.verifyToken());
   }
-  const row = await dataSource
-    .getRepository(Membership)
-    .createQueryBuilder('m')
-    .innerJoin('m.account', 'a')
-    .select(['m.role AS role', 'a.plan AS plan'])
-    .where('m.userId = :userId AND m.accountId = :accountId', claims)
-    .getRawOne<{ role: Role; plan: Plan }>();
-  if (!row) return { status: 'not-a-member', ...claims };
-  return { status: 'member', viewer: { ...claims, role: row.role, plan: row.plan } };
+
+  identity(): Promise<Identity> {
+    return (this.member ??= this.verifiedToken().then((verdict) => (verdict.status === 'verified' ? this.lookUp(verdict.claims) : verdict)));
+  }
+
+  private async verifyToken(): Promise<TokenVerdict> {
+    if (!this.authorization) return { status: 'anonymous' };
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(this.authorization);
+    if (!match) return { status: 'invalid-token' };
+    try {
+      return { status: 'verified', claims: await this.verify(match[1]) };
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return { status: 'invalid-token' };
+      throw error;
+    }
+  }
+
+  private async lookUp(claims: TokenClaims): Promise<Identity> {
+    const row = await this.dataSource
+      .getRepository(Membership)
+      .createQueryBuilder('m')
+      .innerJoin('m.account', 'a')
+      .select(['m.role AS role', 'a.plan AS plan'])
+      .where('m.userId = :userId AND m.accountId = :accountId', claims)
+      .getRawOne<{ role: Role; plan: Plan }>();
+    if (!row) return { status: 'not-a-member', ...claims };
+    return { status: 'member', viewer: { ...claims, role: row.role, plan: row.plan } };
+  }
 }

@@ -13,13 +13,12 @@ export function loggingPlugin(): ApolloServerPlugin<RequestContext> {
         async willSendResponse({ response, operationName }) {
           const body = response.body;
           const errors = body.kind === 'single' ? body.singleResult.errors : undefined;
-          const identity = contextValue.identity;
           contextValue.log.info(
             {
               operation: operationName ?? request.operationName ?? null,
               durationMs: Math.round((performance.now() - started) * 10) / 10,
               outcome: errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK',
-              accountId: identity.status === 'member' ? identity.viewer.accountId : null,
+              accountId: contextValue.viewer?.accountId ?? null,
             },
             'graphql operation',
           );

@@ -46,7 +46,7 @@ describe.each(['mariadb', 'sqlite'] as const)('when the database goes away [%s]'
       await app.dataSource.destroy();
       const result = await app.gql(MeDocument, {}, token);
       expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(result.errors?.[0]).toEqual({ message: 'Internal server error', path: ['me'], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(JSON.stringify(result)).not.toMatch(/select|membership|stack|at /i);
       expect(app.logs.some((line) => line.includes('"level":50'))).toBe(true);
       expect((await fetch(`${app.url}/readyz`)).status).toBe(503);

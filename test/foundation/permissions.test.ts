@@ -8,8 +8,9 @@ import { Plan, Role } from '../../src/accounts/plan.enum';
 // The permission map is the one place access is decided: every root field must be named in it, and a
 // field it does not name is denied with FORBIDDEN, not shield's internal "Not Authorised!".
 
+const admin = { status: 'member', viewer: { userId: 'u', accountId: 'a', role: Role.ADMIN, plan: Plan.GROWTH } } as const;
 const adminContext = {
-  identity: { status: 'member', viewer: { userId: 'u', accountId: 'a', role: Role.ADMIN, plan: Plan.GROWTH } },
+  auth: { verifiedToken: async () => ({ status: 'verified', claims: admin.viewer }), identity: async () => admin },
 } as unknown as RequestContext;
 
 describe('permission map', () => {
