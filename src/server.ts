@@ -7,7 +7,7 @@ import { Logger } from 'pino';
 import { IdentityLoader } from './auth/viewer';
 import { TokenVerifier } from './auth/jwt';
 import { RequestContext } from './graphql/context';
-import { createErrorFormatter } from './graphql/format-error';
+import { createErrorFormatter, schemaNames } from './graphql/format-error';
 import { loggingPlugin } from './graphql/logging.plugin';
 import { Services } from './graphql/services';
 
@@ -56,7 +56,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const maxBodyBytes = options.maxBodyBytes ?? 100 * 1024;
   const apollo = new ApolloServer<RequestContext>({
     schema: options.schema,
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(logger, schemaNames(options.schema)),
     includeStacktraceInErrorResponses: false,
     // main.ts owns the shutdown order: drain HTTP first, then stop Apollo, then close the pool.
     stopOnTerminationSignals: false,

@@ -1,4 +1,4 @@
-import { GraphQLFormattedError } from 'graphql';
+import { GraphQLFormattedError, GraphQLSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import { Logger } from 'pino';
@@ -9,12 +9,42 @@ import { ErrorCode, KNOWN_CODES } from './errors';
 // echoed input value cut out; everything else is "Internal server error", logged here in full.
 
 const ECHOED_VALUE = /( got invalid value| found| non[- ]string value:| cannot represent[^:]*:) .*?(?=; |\.$|$)/gs;
+const QUOTED = /"((?:[^"\\]|\\.)*)"/g;
+const VARIABLE = /^\$[_A-Za-z][_0-9A-Za-z]*$/;
+/** A mistyped field or argument name; no provider key is shorter than 20 characters. */
+const SHORT_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,18}$/;
+/** A path into a variable, e.g. "input.provider" or "input.items[2]". */
+const PATH = /^[_A-Za-z][_0-9A-Za-z]{0,18}((\.[_A-Za-z][_0-9A-Za-z]*)|(\[\d+\]))+$/;
 
-/** Hides input values GraphQL quotes back (a key sent in the wrong place must not come back in an error). */
-function withoutEchoedValues(message: string): string {
-  return message.replace(ECHOED_VALUE, (match, lead: string) =>
-    /[A-Za-z0-9_-]{5,}/.test(match.slice(lead.length)) ? `${lead} (value hidden)` : match,
-  );
+/** Every name a GraphQL message may legitimately quote: types, fields, arguments and enum values. */
+export function schemaNames(schema: GraphQLSchema): Set<string> {
+  const names = new Set<string>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    names.add(type.name);
+    if (isEnumType(type)) for (const value of type.getValues()) names.add(value.name);
+    if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        names.add(field.name);
+        for (const arg of 'args' in field ? field.args : []) names.add(arg.name);
+      }
+    }
+  }
+  return names;
+}
+
+/**
+ * Hides input values GraphQL quotes back: a key sent in the wrong place (as an enum value, as a whole
+ * input object) must not come back in an error. What stays: schema names, variable names and paths,
+ * names shorter than any key, and quoted bits too short to carry five characters of anything.
+ */
+function withoutEchoedValues(message: string, names: ReadonlySet<string>): string {
+  return message
+    .replace(QUOTED, (match, inner: string) =>
+      inner.length < 5 || names.has(inner) || VARIABLE.test(inner) || SHORT_NAME.test(inner) || PATH.test(inner) ? match : '(value hidden)',
+    )
+    .replace(ECHOED_VALUE, (match, lead: string) =>
+      /[A-Za-z0-9_-]{5,}/.test(match.slice(lead.length).replace(/\(value hidden\)/g, '')) ? `${lead} (value hidden)` : match,
+    );
 }
 
 function validationMessage(error: ArgumentValidationError): GraphQLFormattedError {
@@ -34,7 +64,7 @@ function validationMessage(error: ArgumentValidationError): GraphQLFormattedErro
   };
 }
 
-export function createErrorFormatter(log: Logger) {
+export function createErrorFormatter(log: Logger, names: ReadonlySet<string>) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ArgumentValidationError) return validationMessage(original);
@@ -42,7 +72,7 @@ export function createErrorFormatter(log: Logger) {
     const isOurs = typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
     if (isOurs) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, message: withoutEchoedValues(formatted.message), extensions };
+      return { ...formatted, message: withoutEchoedValues(formatted.message, names), extensions };
     }
     log.error({ err: original, path: formatted.path }, 'unexpected error while handling a GraphQL request');
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

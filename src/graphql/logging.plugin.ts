@@ -2,13 +2,23 @@ import { ApolloServerPlugin } from '@apollo/server';
 import { RequestContext } from './context';
 
 // One log line per GraphQL operation: its name, duration, outcome code and account. At debug level the
-// variables are logged too; the logger redacts every secret-named field inside them.
+// variables' shape is logged too: every string is replaced by its length, because a key pasted into the
+// wrong field (a label, an enum) is still a key; the logger also redacts every secret-named field.
+
+function shapeOf(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return `<string of ${value.length}>`;
+  if (value === null || typeof value !== 'object' || depth > 10) return value;
+  if (Array.isArray(value)) return value.map((item) => shapeOf(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shapeOf(item, depth + 1)]));
+}
 
 export function loggingPlugin(): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue, request }) {
       const started = performance.now();
-      contextValue.log.debug({ operation: request.operationName, variables: request.variables }, 'graphql request');
+      if (contextValue.log.isLevelEnabled('debug')) {
+        contextValue.log.debug({ operation: request.operationName, variables: shapeOf(request.variables) }, 'graphql request');
+      }
       return {
         async willSendResponse({ response, operationName }) {
           const body = response.body;
