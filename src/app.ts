@@ -70,6 +70,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       host: config.host,
       port: config.port,
       production: config.production,
+      limits: config.graphql,
       schema: await buildAppSchema(),
       services,
       verifyToken,

@@ -34,6 +34,16 @@ export interface Config {
     outboundAllowlist: string[];
   };
   testRateLimitPerMinute: number;
+  graphql: {
+    /** GraphiQL at GET /graphql and introspection: on outside production, off in it unless GRAPHQL_PLAYGROUND=true. */
+    playground: boolean;
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxCost: number;
+    maxBodyBytes: number;
+  };
   builtin: { provider: AiProvider; apiKeys: Partial<Record<AiProvider, string>> };
 }
 
@@ -51,6 +61,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return Number(raw);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(name, `expected true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 function httpUrl(env: Env, name: string, fallback?: string): string | undefined {
@@ -144,6 +161,15 @@ export function loadConfig(env: Env = process.env): Config {
         .filter(Boolean),
     },
     testRateLimitPerMinute: integer(env, 'TEST_RATE_LIMIT_PER_MINUTE', 10, 1, 10_000),
+    graphql: {
+      playground: boolean(env, 'GRAPHQL_PLAYGROUND', !production),
+      maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 2, 100),
+      maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1_000),
+      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 1_000, 50, 100_000),
+      maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 10, 0, 1_000),
+      maxCost: integer(env, 'GRAPHQL_MAX_COST', 5_000, 10, 1_000_000),
+      maxBodyBytes: integer(env, 'GRAPHQL_MAX_BODY_BYTES', 100 * 1024, 1_024, 10 * 1024 * 1024),
+    },
     builtin: { provider: builtinProvider as AiProvider, apiKeys },
   };
 }

@@ -10,6 +10,8 @@ import { RequestContext } from './graphql/context';
 import { createErrorFormatter, schemaNames } from './graphql/format-error';
 import { loggingPlugin } from './graphql/logging.plugin';
 import { Services } from './graphql/services';
+import { documentLimits } from './graphql/limits';
+import { Config } from './config';
 
 // The HTTP server: POST /graphql through Apollo Server, GET /healthz (the process runs) and GET /readyz
 // (the database answers). Apollo runs without a framework: this file is its whole HTTP integration.
@@ -18,13 +20,13 @@ export interface ServerOptions {
   host: string;
   port: number;
   production: boolean;
+  limits: Config['graphql'];
   schema: GraphQLSchema;
   services: Services;
   verifyToken: TokenVerifier;
   logger: Logger;
   /** Resolves when the service can serve traffic; rejects with the reason otherwise. */
   readiness: () => Promise<void>;
-  maxBodyBytes?: number;
 }
 
 export interface RunningServer {
@@ -53,15 +55,20 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger, services } = options;
-  const maxBodyBytes = options.maxBodyBytes ?? 100 * 1024;
+  const { maxBodyBytes } = options.limits;
+  const armor = documentLimits(options.limits, options.production);
   const apollo = new ApolloServer<RequestContext>({
     schema: options.schema,
     formatError: createErrorFormatter(logger, schemaNames(options.schema)),
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
     // main.ts owns the shutdown order: drain HTTP first, then stop Apollo, then close the pool.
     stopOnTerminationSignals: false,
-    introspection: !options.production,
-    plugins: [loggingPlugin(), ApolloServerPluginLandingPageDisabled()],
+    introspection: options.limits.playground,
+    validationRules: armor.validationRules,
+    parseOptions: { maxTokens: options.limits.maxTokens },
+    plugins: [...armor.plugins, loggingPlugin(), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
 
@@ -80,7 +87,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       try {
         body = raw ? JSON.parse(raw) : undefined;
       } catch {
-        return send(res, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+        return send(res, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }] });
       }
     }
     const response = await apollo.executeHTTPGraphQLRequest({
@@ -125,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       .catch((error) => {
         if (error instanceof BodyTooLargeError) {
           res.setHeader('connection', 'close');
-          return send(res, 413, { errors: [{ message: `The request body exceeds ${maxBodyBytes} bytes.`, extensions: { code: 'BAD_REQUEST' } }] });
+          return send(res, 413, { errors: [{ message: `The request body exceeds ${maxBodyBytes} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }] });
         }
         logger.error({ err: error }, 'unhandled error in HTTP handler');
         if (!res.headersSent) send(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });

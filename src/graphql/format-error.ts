@@ -3,6 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import { Logger } from 'pino';
 import { ErrorCode, KNOWN_CODES } from './errors';
+import { TOKEN_LIMIT_MESSAGE } from './limits';
 
 // What a client sees of an error. Our own errors pass as they are; input validation becomes
 // BAD_USER_INPUT naming the fields to fix; GraphQL's own request errors keep their codes with any
@@ -68,6 +69,14 @@ export function createErrorFormatter(log: Logger, names: ReadonlySet<string>) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ArgumentValidationError) return validationMessage(original);
+    const tokenLimit = formatted.extensions?.code === ErrorCode.GRAPHQL_PARSE_FAILED && TOKEN_LIMIT_MESSAGE.exec(formatted.message);
+    if (tokenLimit) {
+      return { message: `The document has more than ${tokenLimit[1]} tokens, the limit.`, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } };
+    }
+    // Apollo's own HTTP-level refusals (batching, CSRF, a missing query) carry a code outside the contract.
+    if (formatted.extensions?.code === 'BAD_REQUEST') {
+      return { message: withoutEchoedValues(formatted.message, names), extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
     const code = formatted.extensions?.code;
     const isOurs = typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
     if (isOurs) {
