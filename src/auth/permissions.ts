@@ -1,3 +1,5 @@
+import { GraphQLSchema } from 'graphql';
+import { IMiddlewareTypeMap } from 'graphql-middleware';
 import { allow, chain, deny, IRules, shield } from 'graphql-shield';
 import { forbidden } from '../graphql/errors';
 import { isAdmin, isAuthenticated, isMember } from './rules';
@@ -42,3 +44,24 @@ export const permissions = shield(PERMISSIONS, {
   allowExternalErrors: true,
   debug: false,
 });
+
+/**
+ * Shield's middleware for the schema, minus the fields whose rule is `allow`. Shield would wrap those
+ * too, turning every leaf of every result into an awaited rule that always says yes (graphql-shield
+ * #416, #812: 2–8× slower responses). Dropping them changes no decision: fields the map does not name
+ * keep the `deny` fallback, and every root field keeps its rule.
+ */
+export function permissionMiddleware(schema: GraphQLSchema): IMiddlewareTypeMap {
+  const generated = permissions.generate(schema) as Record<string, Record<string, unknown>>;
+  for (const [typeName, rules] of Object.entries(PERMISSIONS) as [string, unknown][]) {
+    if (rules === allow) {
+      delete generated[typeName];
+      continue;
+    }
+    const fieldRules = rules as Record<string, unknown>;
+    for (const field of Object.keys(generated[typeName] ?? {})) {
+      if ((fieldRules[field] ?? fieldRules['*']) === allow) delete generated[typeName][field];
+    }
+  }
+  return generated as IMiddlewareTypeMap;
+}

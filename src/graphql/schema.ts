@@ -4,7 +4,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { MeResolver } from '../accounts/me.resolver';
-import { permissions } from '../auth/permissions';
+import { permissionMiddleware } from '../auth/permissions';
 import { ProviderKeyResolver } from '../provider-keys/provider-key.resolver';
 import { AiSettingsResolver } from '../routing/ai-settings.resolver';
 
@@ -21,7 +21,8 @@ export function buildBareSchema(): Promise<GraphQLSchema> {
 }
 
 export async function buildAppSchema(): Promise<GraphQLSchema> {
-  return applyMiddleware(await buildBareSchema(), permissions);
+  const schema = await buildBareSchema();
+  return applyMiddleware(schema, permissionMiddleware(schema));
 }
 
 /** The SDL committed as schema/schema.graphql. */

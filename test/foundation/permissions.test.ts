@@ -1,7 +1,8 @@
 import { graphql, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { buildBareSchema } from '../../src/graphql/schema';
-import { PERMISSIONS, permissions } from '../../src/auth/permissions';
+import { PERMISSIONS, permissionMiddleware } from '../../src/auth/permissions';
+import { buildAppSchema } from '../../src/graphql/schema';
 import { RequestContext } from '../../src/graphql/context';
 import { Plan, Role } from '../../src/accounts/plan.enum';
 
@@ -44,9 +45,25 @@ describe('permission map', () => {
         fields: { ...query.toConfig().fields, unlisted: { type: GraphQLString, resolve: () => 'secret' } },
       }),
     });
-    const result = await graphql({ schema: applyMiddleware(extended, permissions), source: '{ unlisted }', contextValue: { ...adminContext } });
+    const result = await graphql({ schema: applyMiddleware(extended, permissionMiddleware(extended)), source: '{ unlisted }', contextValue: { ...adminContext } });
     expect(result.data).toEqual({ unlisted: null });
     expect(result.errors?.[0].message).not.toMatch(/Not Authorised/i);
     expect(result.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('permission middleware', () => {
+  it('guards the root and ruled fields, but leaves the leaves of allowed types synchronous', async () => {
+    const schema = await buildAppSchema();
+    const field = (type: string, name: string) => (schema.getType(type) as GraphQLObjectType).getFields()[name];
+    const anonymous = { auth: { verifiedToken: async () => ({ status: 'anonymous' }) } };
+    const resolveOn = (type: string, name: string, parent: object, context: object) =>
+      field(type, name).resolve!(parent, {}, context, { fieldName: name, parentType: schema.getType(type) } as never);
+    // A leaf of an allowed type: a plain value, no awaited rule in front of it.
+    expect(resolveOn('ProviderKey', 'maskedKey', { maskedKey: 'x9Qa' }, anonymous)).toBe('x9Qa');
+    expect(resolveOn('ProviderOption', 'displayName', { displayName: 'OpenAI' }, anonymous)).toBe('OpenAI');
+    // A ruled field: the rule runs first, and turns the anonymous caller away.
+    const key = await resolveOn('ProviderOption', 'key', { key: { id: '1' } }, anonymous);
+    expect(key).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
   });
 });

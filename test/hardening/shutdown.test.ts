@@ -22,7 +22,7 @@ describe('SIGTERM under load', () => {
             headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
             body: JSON.stringify({ query: 'query Me { me { role } providerKeys { id } }' }),
           });
-          const body = await response.json();
+          const body: any = await response.json();
           if (response.status !== 200 || body.data?.me?.role !== 'ADMIN') failures.push(`${response.status} ${JSON.stringify(body)}`);
           else answered += 1;
         } catch {

@@ -30,21 +30,22 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cut = () => {
+    up = false;
+    for (const [client, upstream] of pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+  };
   return {
     port: (server.address() as net.AddressInfo).port,
-    cut() {
-      up = false;
-      for (const [client, upstream] of pairs) {
-        client.destroy();
-        upstream.destroy();
-      }
-      pairs.clear();
-    },
-    restore() {
+    cut,
+    restore: () => {
       up = true;
     },
-    close() {
-      this.cut();
+    close: () => {
+      cut();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
