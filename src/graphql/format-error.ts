@@ -2,7 +2,7 @@ import { GraphQLFormattedError, GraphQLSchema, isEnumType, isInputObjectType, is
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import { Logger } from 'pino';
-import { ErrorCode, KNOWN_CODES } from './errors';
+import { AppError, ErrorCode, KNOWN_CODES } from './errors';
 import { TOKEN_LIMIT_MESSAGE } from './limits';
 
 // What a client sees of an error. Our own errors pass as they are; input validation becomes
@@ -81,7 +81,9 @@ export function createErrorFormatter(log: Logger, names: ReadonlySet<string>) {
     const isOurs = typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
     if (isOurs) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, message: withoutEchoedValues(formatted.message, names), extensions };
+      // Messages we wrote (AppError) quote no input; only GraphQL's own request errors may echo it.
+      const message = original instanceof AppError ? formatted.message : withoutEchoedValues(formatted.message, names);
+      return { ...formatted, message, extensions };
     }
     log.error({ err: original, path: formatted.path }, 'unexpected error while handling a GraphQL request');
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
