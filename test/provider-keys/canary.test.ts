@@ -2,6 +2,9 @@ import crypto from 'node:crypto';
 import { DocumentNode, print } from 'graphql';
 import {
   AddProviderKeyDocument,
+  AiProvidersWithKeysDocument,
+  AiSettingsDocument,
+  MeDocument,
   ProviderKeyEventsDocument,
   ProviderKeysDocument,
   RemoveProviderKeyDocument,
@@ -35,6 +38,7 @@ describeEachDatabase('key canary', (app) => {
   it('never shows a stored, rotated, rejected or mistyped key beyond its last four', async () => {
     const alice = await app().token('user_alice', 'acct_acme');
     const bob = await app().token('user_bob', 'acct_acme');
+    const ivan = await app().token('user_ivan', 'acct_initech');
     const first = canary();
     const second = canary();
     const revoked = canary('REVOKED');
@@ -42,7 +46,7 @@ describeEachDatabase('key canary', (app) => {
     const keys = [first, second, revoked, echoedWhole];
     const responses: string[] = [];
     const send = async (query: unknown, token = alice) => {
-      const { text } = await app().post(query, { authorization: `Bearer ${token}` });
+      const { text } = await app().post(query, token ? { authorization: `Bearer ${token}` } : {});
       responses.push(text);
       return JSON.parse(text);
     };
@@ -65,6 +69,12 @@ describeEachDatabase('key canary', (app) => {
     await send(q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: first, expectedVersion: 1 } })); // CONFLICT
     await send(q(ProviderKeysDocument, {}));
     await send(q(ProviderKeyEventsDocument, { first: 50 }));
+    await send(q(AiProvidersWithKeysDocument, {}));
+    await send(q(AiProvidersWithKeysDocument, {}), bob); // FORBIDDEN on key
+    await send(q(AiSettingsDocument, {}));
+    await send(q(MeDocument, {}));
+    await send(q(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: second } }), ivan); // PLAN_UPGRADE_REQUIRED
+    await send(q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: second } }), ''); // UNAUTHENTICATED
     await send({ query: `mutation { testProviderKey(input: { provider: OPENAI, apiKey: 42 }) { ok } }` });
     await send({ query: `mutation { addProviderKey(input: { provider: ${first} , apiKey: "x" }) { id } }` });
     await send({ query: 'mutation($i: AddProviderKeyInput!) { addProviderKey(input: $i) { id } }', variables: { i: first } });
