@@ -12,6 +12,7 @@ import { loggingPlugin } from './graphql/logging.plugin';
 import { Services } from './graphql/services';
 import { documentLimits } from './graphql/limits';
 import { Config } from './config';
+import { loadPlayground } from './playground/playground.handler';
 
 // The HTTP server: POST /graphql through Apollo Server, GET /healthz (the process runs) and GET /readyz
 // (the database answers). Apollo runs without a framework: this file is its whole HTTP integration.
@@ -71,6 +72,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     plugins: [...armor.plugins, loggingPlugin(), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
+  // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.
+  const playground = options.limits.playground ? loadPlayground(logger) : undefined;
 
   let inFlight = 0;
   let closing = false;
@@ -122,6 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return send(res, 503, { status: 'not ready' });
       }
     }
+    if (playground?.matches(req, url)) return playground.serve(res, url);
     if (url.pathname === '/graphql') return handleGraphql(req, res, url);
     return send(res, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
   }

@@ -10,6 +10,7 @@ import { TOKEN_LIMIT_MESSAGE } from './limits';
 // echoed input value cut out; everything else is "Internal server error", logged here in full.
 
 const ECHOED_VALUE = /( got invalid value| found| non[- ]string value:| cannot represent[^:]*:) .*?(?=; |\.$|$)/gs;
+const APOLLO_CLIENT_CODES = new Set(['BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
 const QUOTED = /"((?:[^"\\]|\\.)*)"/g;
 const VARIABLE = /^\$[_A-Za-z][_0-9A-Za-z]*$/;
 /** A mistyped field or argument name; no provider key is shorter than 20 characters. */
@@ -73,8 +74,9 @@ export function createErrorFormatter(log: Logger, names: ReadonlySet<string>) {
     if (tokenLimit) {
       return { message: `The document has more than ${tokenLimit[1]} tokens, the limit.`, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } };
     }
-    // Apollo's own HTTP-level refusals (batching, CSRF, a missing query) carry a code outside the contract.
-    if (formatted.extensions?.code === 'BAD_REQUEST') {
+    // Apollo's own refusals of a request (batching, CSRF, a missing query, an operation name the document
+    // lacks) carry codes outside the contract: to a client they are input to fix.
+    if (APOLLO_CLIENT_CODES.has(String(formatted.extensions?.code))) {
       return { message: withoutEchoedValues(formatted.message, names), extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     const code = formatted.extensions?.code;

@@ -1,0 +1,222 @@
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { createConnection } from 'mysql2/promise';
+import { Account } from '../src/accounts/account.entity';
+import { Membership } from '../src/accounts/membership.entity';
+import { Plan, Role } from '../src/accounts/plan.enum';
+import { signToken } from '../src/auth/jwt';
+import { loadConfig } from '../src/config';
+import { sealKey } from '../src/crypto/envelope';
+import { parseKeyring } from '../src/crypto/keyring';
+import { openDatabase } from '../src/db/data-source';
+import { AiProvider, KeyHealth } from '../src/providers/ai-provider.enum';
+import { ProviderKey } from '../src/provider-keys/provider-key.entity';
+
+// npm run bench: the service on MariaDB with 1,000 accounts that hold keys, against a bare Apollo Server
+// answering `{ __typename }` measured in the same run. Prints figures and writes docs/benchmarks.md;
+// asserts nothing. Env: BENCH_DATABASE_URL (server, default mysql://root@127.0.0.1:3306),
+// BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (default 16).
+
+const SERVER_URL = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ACCOUNTS = 1_000;
+const ROOT = path.resolve(__dirname, '../..');
+
+interface Figures {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+function startChild(script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [path.join(ROOT, 'dist', script)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : NaN;
+}
+
+type Request = { body: string; headers?: Record<string, string> };
+
+async function load(name: string, url: string, requests: Request[], tokenFor?: (client: number) => string, extra: Partial<autocannon.Options> = {}): Promise<Figures> {
+  let client = 0;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'application/json' },
+    requests: requests.map((request) => ({ method: 'POST', body: request.body })),
+    setupClient: (c) => {
+      if (tokenFor) c.setHeaders({ 'content-type': 'application/json', authorization: `Bearer ${tokenFor(client++)}` });
+    },
+    ...extra,
+  });
+  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+const body = (query: string, variables?: unknown) => JSON.stringify({ query, variables });
+
+async function main(): Promise<void> {
+  const database = `byok_bench_${crypto.randomBytes(4).toString('hex')}`;
+  const databaseUrl = `${SERVER_URL}/${database}`;
+  const masterKeys = `1:${crypto.randomBytes(32).toString('base64')}`;
+  const secret = crypto.randomBytes(32).toString('base64url');
+  const children: ChildProcess[] = [];
+  try {
+    process.stdout.write(`Seeding ${ACCOUNTS} accounts with keys into ${database}…\n`);
+    const dataSource = await openDatabase({ type: 'mysql', url: databaseUrl });
+    const keyring = parseKeyring(masterKeys);
+    const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ id: `acct_bench_${i}`, name: `Bench ${i}`, plan: Plan.GROWTH }));
+    await dataSource.getRepository(Account).insert(accounts);
+    await dataSource.getRepository(Membership).insert(accounts.map((account, i) => ({ userId: `user_bench_${i}`, accountId: account.id, role: Role.ADMIN })));
+    const keys = accounts.map((account) => {
+      const id = crypto.randomUUID();
+      const apiKey = `sk-proj-${crypto.randomBytes(48).toString('hex')}`;
+      return {
+        id, accountId: account.id, provider: AiProvider.OPENAI, lastFour: apiKey.slice(-4), label: 'bench', endpoint: null, deployment: null,
+        health: KeyHealth.VALID, lastTestedAt: new Date(), lastTestMessage: 'OpenAI accepted this key.', version: 1, createdBy: 'user_bench_0',
+        ...sealKey(apiKey, { accountId: account.id, provider: AiProvider.OPENAI, keyId: id }, keyring),
+      };
+    });
+    for (let i = 0; i < keys.length; i += 200) await dataSource.getRepository(ProviderKey).insert(keys.slice(i, i + 200));
+    await dataSource.destroy();
+
+    const env = { NODE_ENV: 'production', DATABASE_URL: databaseUrl, BYOK_MASTER_KEYS: masterKeys, AUTH_JWT_SECRET: secret, LOG_LEVEL: 'info' };
+    const config = loadConfig(env);
+    const tokens = await Promise.all(accounts.map((_, i) => signToken(config, { userId: `user_bench_${i}`, accountId: `acct_bench_${i}` }, '2h')));
+    const servicePort = await freePort();
+    const baselinePort = await freePort();
+    const service = startChild('src/main.js', { ...env, PORT: String(servicePort) });
+    const baseline = startChild('bench/baseline-server.js', { PORT: String(baselinePort), NODE_ENV: 'production' });
+    children.push(service, baseline);
+    const serviceUrl = `http://127.0.0.1:${servicePort}/graphql`;
+    const baselineUrl = `http://127.0.0.1:${baselinePort}/`;
+    await Promise.all([waitFor(serviceUrl), waitFor(baselineUrl)]);
+
+    const providerKeys = body('query ProviderKeys { providerKeys { id provider maskedKey label health lastTestedAt billingMode version createdAt updatedAt } }');
+    const aiSettings = body('query AiSettings { aiSettings { plan byokAvailable routes { task provider model billingMode health } } }');
+    const add = body('mutation Add($i: AddProviderKeyInput!) { addProviderKey(input: $i) { id maskedKey version } }', {
+      i: { provider: 'MISTRAL', apiKey: `bench${crypto.randomBytes(20).toString('hex')}`, verify: false },
+    });
+    const remove = body('mutation Remove { removeProviderKey(provider: MISTRAL) { billingMode } }');
+    const warmup = { duration: 2 } as const;
+
+    process.stdout.write(`Measuring, ${CONNECTIONS} connections, ${SECONDS} s per scenario…\n`);
+    await load('warm-up', baselineUrl, [{ body: body('{ __typename }') }], undefined, warmup);
+    const base = await load('baseline: bare Apollo `{ __typename }`', baselineUrl, [{ body: body('{ __typename }') }]);
+    await load('warm-up', serviceUrl, [{ body: providerKeys }], (c) => tokens[c], warmup);
+    const results = [
+      base,
+      await load('providerKeys (admin)', serviceUrl, [{ body: providerKeys }], (c) => tokens[c % ACCOUNTS]),
+      await load('aiSettings (admin)', serviceUrl, [{ body: aiSettings }], (c) => tokens[(c + 100) % ACCOUNTS]),
+      await load('denied: providerKeys without a token', serviceUrl, [{ body: providerKeys }]),
+      await load('addProviderKey + removeProviderKey pairs', serviceUrl, [{ body: add }, { body: remove }], (c) => tokens[(c + 500) % ACCOUNTS]),
+    ];
+
+    // Memory: RSS after 10,000 and after 100,000 requests of the busiest read.
+    let seen = 0;
+    let rssAt10k = NaN;
+    await new Promise<void>((resolve, reject) => {
+      const run = autocannon(
+        {
+          url: serviceUrl, method: 'POST', connections: CONNECTIONS, amount: 100_000, headers: { 'content-type': 'application/json' },
+          requests: [{ method: 'POST', body: providerKeys }],
+          setupClient: (c) => c.setHeaders({ 'content-type': 'application/json', authorization: `Bearer ${tokens[Math.floor(Math.random() * ACCOUNTS)]}` }),
+        },
+        (error) => (error ? reject(error) : resolve()),
+      );
+      run.on('response', () => {
+        seen += 1;
+        if (seen === 10_000) rssAt10k = rssKiB(service.pid!, 'VmRSS');
+      });
+    });
+    const rssAt100k = rssKiB(service.pid!, 'VmRSS');
+    const peakRss = rssKiB(service.pid!, 'VmHWM');
+
+    // SIGTERM in the middle of load: in-flight requests complete, the process exits 0.
+    const exited = new Promise<number | null>((resolve) => service.on('exit', (code) => resolve(code)));
+    const underLoad = autocannon({
+      url: serviceUrl, method: 'POST', connections: CONNECTIONS, duration: 4, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` },
+      requests: [{ method: 'POST', body: providerKeys }],
+    });
+    setTimeout(() => service.kill('SIGTERM'), 1_500);
+    const [shutdownLoad, exitCode] = await Promise.all([underLoad, exited]);
+
+    report(results, { rssAt10k, rssAt100k, peakRss }, { exitCode, answered: shutdownLoad.requests.total, non2xx: shutdownLoad.non2xx, errors: shutdownLoad.errors });
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    const connection = await createConnection({ uri: SERVER_URL });
+    await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await connection.end();
+  }
+}
+
+function report(results: Figures[], memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
+  const base = results[0];
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+  const rows = results.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / base.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${r.non2xx + r.errors} |`);
+  const find = (prefix: string) => results.find((r) => r.name.startsWith(prefix))!;
+  const targets = [
+    `providerKeys at ${((find('providerKeys').rps / base.rps) * 100).toFixed(0)}% of the baseline's requests per second (target ≥ 50%)`,
+    `denied path at ${((find('denied').rps / base.rps) * 100).toFixed(0)}% (target ≥ 80%)`,
+    `p99 of the service's scenarios: ${results.slice(1).map((r) => `${r.p99} ms`).join(', ')} (target < 25 ms at ${CONNECTIONS} connections)`,
+  ];
+  const cpus = os.cpus();
+  const text = [
+    `# Benchmarks`,
+    ``,
+    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, MariaDB on loopback; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run. Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
+    ``,
+    `| scenario | requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: |`,
+    ...rows,
+    ``,
+    `Targets: ${targets.join('; ')}.`,
+    ``,
+    `Memory of the service: peak RSS ${mib(memory.peakRss)}; RSS ${mib(memory.rssAt10k)} after 10,000 requests of providerKeys and ${mib(memory.rssAt100k)} after 100,000.`,
+    ``,
+    `SIGTERM under load: the service exited with code ${shutdown.exitCode}; ${shutdown.answered} requests answered, ${shutdown.non2xx} non-2xx, ${shutdown.errors} connection errors (connections refused once the listener closed).`,
+    ``,
+  ].join('\n');
+  process.stdout.write(`\n${text}`);
+  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), text);
+  process.stdout.write(`\nWritten to docs/benchmarks.md\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
