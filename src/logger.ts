@@ -26,7 +26,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       formatters: { log: (object) => scrub(object) as Record<string, unknown> },
       serializers: { err: pino.stdSerializers.err },
     },
-    destination,
+    // stdout without blocking the event loop on every line; main.ts flushes it before exiting.
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
 

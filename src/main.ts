@@ -23,15 +23,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'draining in-flight requests, then exiting');
+    const exit = (code: number) => app.logger.flush(() => process.exit(code));
     setTimeout(() => {
       app.logger.error('shutdown grace period elapsed; exiting with requests still open');
-      process.exit(1);
+      exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
     app.close().then(
-      () => process.exit(0),
+      () => exit(0),
       (error) => {
         app.logger.error({ err: error }, 'error while shutting down');
-        process.exit(1);
+        exit(1);
       },
     );
   };

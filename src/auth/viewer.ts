@@ -1,5 +1,4 @@
 import { DataSource } from 'typeorm';
-import { Membership } from '../accounts/membership.entity';
 import { Plan, Role } from '../accounts/plan.enum';
 import { InvalidTokenError, TokenClaims, TokenVerifier } from './jwt';
 
@@ -57,14 +56,13 @@ export class IdentityLoader {
   }
 
   private async lookUp(claims: TokenClaims): Promise<Identity> {
-    const row = await this.dataSource
-      .getRepository(Membership)
-      .createQueryBuilder('m')
-      .innerJoin('m.account', 'a')
-      .select(['m.role AS role', 'a.plan AS plan'])
-      .where('m.userId = :userId AND m.accountId = :accountId', claims)
-      .getRawOne<{ role: Role; plan: Plan }>();
-    if (!row) return { status: 'not-a-member', ...claims };
-    return { status: 'member', viewer: { ...claims, role: row.role, plan: row.plan } };
+    // Plain SQL: this runs on every authenticated request, and the same text serves MySQL and SQLite.
+    const rows: { role: Role; plan: Plan }[] = await this.dataSource.query(
+      'SELECT m.role AS role, a.plan AS plan FROM memberships m INNER JOIN accounts a ON a.id = m.account_id WHERE m.user_id = ? AND m.account_id = ?',
+      [claims.userId, claims.accountId],
+    );
+    if (rows.length === 0) return { status: 'not-a-member', ...claims };
+    return { status: 'member', viewer: { ...claims, role: rows[0].role, plan: rows[0].plan } };
   }
+
 }

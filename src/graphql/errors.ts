@@ -24,8 +24,17 @@ export const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode)
 /** An error meant for the client: its message and extensions are shown as they are. */
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
-    super(message, { extensions: { ...extensions, code } });
+    // An answer to the client, not a fault: its stack is never shown or logged, and capturing and
+    // formatting one (graphql-js reads it when it wraps the error) is the dearest part of a denial.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, { extensions: { ...extensions, code } });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'AppError';
+    Object.defineProperty(this, 'stack', { value: `AppError: ${message}`, writable: true, configurable: true });
   }
 }
 
