@@ -36,6 +36,8 @@ interface Figures {
   p99: number;
   errors: number;
   non2xx: number;
+  /** GraphQL answers other than the one expected (data, or UNAUTHENTICATED for the denied path). */
+  unexpected: number;
 }
 
 const freePort = () =>
@@ -67,23 +69,38 @@ function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return match ? Number(match[1]) : NaN;
 }
 
-type Request = { body: string; headers?: Record<string, string> };
+type Request = { body: string; expect?: 'data' | 'UNAUTHENTICATED' };
+
+function isExpected(body: string, expect: Request['expect'] = 'data'): boolean {
+  const json = JSON.parse(body) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+  return expect === 'data' ? !json.errors && json.data != null : json.errors?.[0]?.extensions?.code === expect;
+}
 
 async function load(name: string, url: string, requests: Request[], tokenFor?: (client: number) => string, extra: Partial<autocannon.Options> = {}): Promise<Figures> {
   let client = 0;
+  let unexpected = 0;
   const result = await autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
     duration: SECONDS,
     headers: { 'content-type': 'application/json' },
-    requests: requests.map((request) => ({ method: 'POST', body: request.body })),
-    setupClient: (c) => {
-      if (tokenFor) c.setHeaders({ 'content-type': 'application/json', authorization: `Bearer ${tokenFor(client++)}` });
-    },
+    requests: requests.map((request) => ({
+      method: 'POST',
+      body: request.body,
+      // Each connection acts as its own account, on every request of its sequence.
+      setupRequest: (req: autocannon.Request, context: { token?: string }) => {
+        if (!tokenFor) return req;
+        context.token ??= tokenFor(client++);
+        return { ...req, headers: { ...req.headers, authorization: `Bearer ${context.token}` } };
+      },
+      onResponse: (_status: number, body: string) => {
+        if (!isExpected(body, request.expect)) unexpected += 1;
+      },
+    })),
     ...extra,
   });
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, unexpected };
 }
 
 const body = (query: string, variables?: unknown) => JSON.stringify({ query, variables });
@@ -141,7 +158,7 @@ async function main(): Promise<void> {
       base,
       await load('providerKeys (admin)', serviceUrl, [{ body: providerKeys }], (c) => tokens[c % ACCOUNTS]),
       await load('aiSettings (admin)', serviceUrl, [{ body: aiSettings }], (c) => tokens[(c + 100) % ACCOUNTS]),
-      await load('denied: providerKeys without a token', serviceUrl, [{ body: providerKeys }]),
+      await load('denied: providerKeys without a token', serviceUrl, [{ body: providerKeys, expect: 'UNAUTHENTICATED' }]),
       await load('addProviderKey + removeProviderKey pairs', serviceUrl, [{ body: add }, { body: remove }], (c) => tokens[(c + 500) % ACCOUNTS]),
     ];
 
@@ -186,7 +203,7 @@ async function main(): Promise<void> {
 function report(results: Figures[], memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
   const base = results[0];
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
-  const rows = results.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / base.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${r.non2xx + r.errors} |`);
+  const rows = results.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / base.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${r.non2xx + r.errors} | ${r.unexpected} |`);
   const find = (prefix: string) => results.find((r) => r.name.startsWith(prefix))!;
   const targets = [
     `providerKeys at ${((find('providerKeys').rps / base.rps) * 100).toFixed(0)}% of the baseline's requests per second (target ≥ 50%)`,
@@ -195,12 +212,10 @@ function report(results: Figures[], memory: { rssAt10k: number; rssAt100k: numbe
   ];
   const cpus = os.cpus();
   const text = [
-    `# Benchmarks`,
-    ``,
     `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, MariaDB on loopback; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run. Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
     ``,
-    `| scenario | requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: |`,
+    `| scenario | requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx | unexpected answers |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...rows,
     ``,
     `Targets: ${targets.join('; ')}.`,
@@ -211,8 +226,13 @@ function report(results: Figures[], memory: { rssAt10k: number; rssAt100k: numbe
     ``,
   ].join('\n');
   process.stdout.write(`\n${text}`);
-  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), text);
+  // The figures replace the marked part of docs/benchmarks.md; the notes written around them stay.
+  const file = path.join(ROOT, 'docs/benchmarks.md');
+  const [start, end] = ['<!-- bench:start -->', '<!-- bench:end -->'];
+  const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : `${start}\n${end}\n`;
+  const marked = previous.includes(start) && previous.includes(end) ? previous : `${start}\n${end}\n${previous}`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${marked.slice(0, marked.indexOf(start) + start.length)}\n${text}${marked.slice(marked.indexOf(end))}`);
   process.stdout.write(`\nWritten to docs/benchmarks.md\n`);
 }
 

@@ -1,5 +1,5 @@
 import { IsInt, IsOptional, MaxLength, Min } from 'class-validator';
-import { Field, InputType, Int } from 'type-graphql';
+import { ArgsType, Field, InputType, Int } from 'type-graphql';
 import { AiProvider } from '../providers/ai-provider.enum';
 
 // Shape checks only. The key's own rules (trimming, length, prefix, Azure endpoint forms) live with the
@@ -81,4 +81,16 @@ export class RotateProviderKeyInput {
 
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   verify?: boolean | null;
+}
+
+@ArgsType()
+export class ProviderKeyEventsArgs {
+  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'At most 100.' })
+  @IsInt() // its range is the service's rule
+  first: number;
+
+  @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
+  @IsOptional()
+  @MaxLength(100, { message: 'after is not a cursor this API returned' })
+  after?: string | null;
 }

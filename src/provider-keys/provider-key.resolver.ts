@@ -1,7 +1,7 @@
-import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { RequestContext, viewerOf } from '../graphql/context';
 import { AiProvider } from '../providers/ai-provider.enum';
-import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
+import { AddProviderKeyInput, ProviderKeyEventsArgs, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
 import {
   ConnectionTestType,
   ProviderKeyEventConnection,
@@ -19,11 +19,7 @@ export class ProviderKeyResolver {
   }
 
   @Query(() => ProviderKeyEventConnection, { description: 'ADMIN. The audit trail, newest first.' })
-  providerKeyEvents(
-    @Ctx() context: RequestContext,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
-  ): Promise<ProviderKeyEventConnection> {
+  providerKeyEvents(@Ctx() context: RequestContext, @Args() { first, after }: ProviderKeyEventsArgs): Promise<ProviderKeyEventConnection> {
     return context.services.providerKeys.events(viewerOf(context), first, after);
   }
 
