@@ -5,31 +5,35 @@ import { AiProvider } from '../providers/ai-provider.enum';
 // Shape checks only. The key's own rules (trimming, length, prefix, Azure endpoint forms) live with the
 // provider adapters, which say exactly what to fix without ever echoing the key.
 
+/** A string field with a length bound, optional unless `required`. The message never quotes the value. */
+function TextField(name: string, max: number, options: { required?: boolean; description?: string } = {}): PropertyDecorator {
+  return (target, property) => {
+    Field(() => String, { nullable: !options.required, description: options.description })(target, property);
+    if (!options.required) IsOptional()(target, property);
+    MaxLength(max, { message: max > 1000 ? `${name} is far too long to be an API key` : `${name} must be at most ${max} characters` })(target, property);
+  };
+}
+
+const API_KEY_MAX = 4096;
+
 @InputType('AddProviderKeyInput')
 export class AddProviderKeyInput {
   @Field(() => AiProvider)
   provider: AiProvider;
 
-  @Field(() => String)
-  @MaxLength(4096, { message: 'apiKey is far too long to be an API key' })
+  @TextField('apiKey', API_KEY_MAX, { required: true })
   apiKey: string;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(100, { message: 'label must be at most 100 characters' })
+  @TextField('label', 100)
   label?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(255, { message: 'endpoint must be at most 255 characters' })
+  @TextField('endpoint', 255, { description: 'AZURE_OPENAI only: https://<resource>.openai.azure.com' })
   endpoint?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(64, { message: 'deployment must be at most 64 characters' })
+  @TextField('deployment', 64, { description: 'AZURE_OPENAI only: the deployment to route to.' })
   deployment?: string | null;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: true })
+  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'Test the key first; save it only if the test passes.' })
   verify?: boolean | null;
 }
 
@@ -38,19 +42,13 @@ export class TestProviderKeyInput {
   @Field(() => AiProvider)
   provider: AiProvider;
 
-  @Field(() => String, { nullable: true, description: 'A candidate key to test; without it the stored key is tested.' })
-  @IsOptional()
-  @MaxLength(4096, { message: 'apiKey is far too long to be an API key' })
+  @TextField('apiKey', API_KEY_MAX, { description: 'A candidate key to test; without it the stored key is tested.' })
   apiKey?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(255, { message: 'endpoint must be at most 255 characters' })
+  @TextField('endpoint', 255)
   endpoint?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(64, { message: 'deployment must be at most 64 characters' })
+  @TextField('deployment', 64)
   deployment?: string | null;
 }
 
@@ -59,18 +57,13 @@ export class RotateProviderKeyInput {
   @Field(() => AiProvider)
   provider: AiProvider;
 
-  @Field(() => String)
-  @MaxLength(4096, { message: 'apiKey is far too long to be an API key' })
+  @TextField('apiKey', API_KEY_MAX, { required: true })
   apiKey: string;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(255, { message: 'endpoint must be at most 255 characters' })
+  @TextField('endpoint', 255, { description: 'AZURE_OPENAI only; the stored one when omitted.' })
   endpoint?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(64, { message: 'deployment must be at most 64 characters' })
+  @TextField('deployment', 64, { description: 'AZURE_OPENAI only; the stored one when omitted.' })
   deployment?: string | null;
 
   @Field(() => Int, { nullable: true, description: 'When set and no longer current: CONFLICT.' })
@@ -79,7 +72,7 @@ export class RotateProviderKeyInput {
   @Min(1, { message: 'expectedVersion starts at 1' })
   expectedVersion?: number | null;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: true })
+  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'Test the new key first; rotate only if the test passes.' })
   verify?: boolean | null;
 }
 
@@ -89,8 +82,6 @@ export class ProviderKeyEventsArgs {
   @IsInt() // its range is the service's rule
   first: number;
 
-  @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
-  @IsOptional()
-  @MaxLength(100, { message: 'after is not a cursor this API returned' })
+  @TextField('after', 100, { description: 'The endCursor of the previous page.' })
   after?: string | null;
 }
