@@ -1,5 +1,6 @@
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { KeyringError } from './crypto/keyring';
 
 // Process entry: configuration, then the service, then a graceful shutdown on SIGTERM/SIGINT.
 
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   // One clear line for a configuration mistake; the full error for anything else.
-  if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof KeyringError) process.stderr.write(`Configuration error: ${error.message}\n`);
   else process.stderr.write(`Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -9,6 +9,11 @@ import * as path from 'path';
 // Error messages name an entry by position or version and never quote its text: a mistyped entry
 // may still be (part of) a real key, and these messages end up in logs.
 
+/** A keyring that cannot be used as configured: the message names BYOK_MASTER_KEYS and what to fix. */
+export class KeyringError extends Error {
+  override readonly name = 'KeyringError';
+}
+
 export interface Keyring {
   readonly currentVersion: number;
   readonly versions: readonly number[];
@@ -45,7 +50,7 @@ export function loadKeyring(opts: {
   // for a throwaway development key.
   if (opts.spec !== undefined) return parseKeyring(opts.spec);
   if (opts.production) {
-    throw new Error(
+    throw new KeyringError(
       `${ENV} is required in production: set it to ${EXPECTED}, e.g. generated with ${GENERATE_HINT}, ` +
         'and keep it in your secret store (losing it makes every stored provider key unrecoverable).',
     );
@@ -63,14 +68,14 @@ export function loadKeyring(opts: {
 
 function parseKeyringFrom(spec: string, source: string): Keyring {
   if (spec.trim() === '') {
-    throw new Error(`${source} is empty; expected comma-separated ${EXPECTED} entries, e.g. generated with ${GENERATE_HINT}.`);
+    throw new KeyringError(`${source} is empty; expected comma-separated ${EXPECTED} entries, e.g. generated with ${GENERATE_HINT}.`);
   }
 
   const keys = new Map<number, Buffer>();
   const positionOf = new Map<number, number>();
   spec.split(',').forEach((rawEntry, index) => {
     const position = index + 1;
-    const fail = (problem: string) => new Error(`${source}: entry ${position} must be ${EXPECTED}; ${problem}.`);
+    const fail = (problem: string) => new KeyringError(`${source}: entry ${position} must be ${EXPECTED}; ${problem}.`);
 
     const entry = rawEntry.trim();
     if (entry === '') throw fail('it is empty (check for a stray comma)');
@@ -84,7 +89,7 @@ function parseKeyringFrom(spec: string, source: string): Keyring {
     }
     const earlier = positionOf.get(version);
     if (earlier !== undefined) {
-      throw new Error(`${source}: entries ${earlier} and ${position} both use version ${version}; each version must be unique.`);
+      throw new KeyringError(`${source}: entries ${earlier} and ${position} both use version ${version}; each version must be unique.`);
     }
 
     const key = decodeStrictBase64(entry.slice(colon + 1).trim());
@@ -108,7 +113,7 @@ function keyringOf(keys: Map<number, Buffer>): Keyring {
     has: (version: number) => keys.has(version),
     key(version: number): Buffer {
       const key = keys.get(version);
-      if (key === undefined) throw new Error(`${ENV} has no master key version ${version}.`);
+      if (key === undefined) throw new KeyringError(`${ENV} has no master key version ${version}.`);
       return Buffer.from(key);
     },
   });

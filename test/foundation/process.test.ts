@@ -26,6 +26,9 @@ describe('configuration errors', () => {
     [{ AUTH_JWT_SECRET: 'short' }, /^Configuration error: AUTH_JWT_SECRET: expected at least 32 bytes/],
     [{ NODE_ENV: 'production', BYOK_MASTER_KEYS: '' }, /^Configuration error: AUTH_JWT_SECRET: required in production/],
     [{ LOG_LEVEL: 'loud' }, /^Configuration error: LOG_LEVEL: expected one of/],
+    [{ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(40) }, /^Configuration error: BYOK_MASTER_KEYS is required in production/],
+    [{ BYOK_MASTER_KEYS: '1:c2hvcnQ=' }, /^Configuration error: BYOK_MASTER_KEYS: entry 1 must be .*decodes to 5 bytes/],
+    [{ GRAPHQL_PLAYGROUND: 'yes' }, /^Configuration error: GRAPHQL_PLAYGROUND: expected true or false, got "yes"/],
   ])('%j stops start-up with one line naming the variable', (env, expected) => {
     const result = runNode('main.js', [], { DATA_DIR: tempDir(), ...env });
     expect(result.status).toBe(1);
