@@ -5,6 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { GraphQLSchema } from 'graphql';
 import { Logger } from 'pino';
 import { IdentityLoader } from './auth/viewer';
+import { unauthenticatedPlugin } from './auth/unauthenticated.plugin';
 import { TokenVerifier } from './auth/jwt';
 import { RequestContext } from './graphql/context';
 import { createErrorFormatter, schemaNames } from './graphql/format-error';
@@ -69,7 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     introspection: options.limits.playground,
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: options.limits.maxTokens },
-    plugins: [...armor.plugins, loggingPlugin(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [...armor.plugins, loggingPlugin(), unauthenticatedPlugin(), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.

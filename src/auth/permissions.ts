@@ -10,6 +10,9 @@ import { isAdmin, isAuthenticated, isMember } from './rules';
 export const member = chain(isAuthenticated, isMember);
 export const admin = chain(isAuthenticated, isMember, isAdmin);
 
+/** Whether a rule turns away a request without a valid token (lets unauthenticated.plugin.ts answer early). */
+export const requiresAuthentication = (rule: unknown): boolean => rule === member || rule === admin;
+
 export const PERMISSIONS = {
   Query: {
     me: member,

@@ -32,6 +32,23 @@ describeEachDatabase('authentication and the me query', (app) => {
     }
   });
 
+  it('answers a tokenless operation early, exactly as the permission rules would', async () => {
+    const withoutLocations = (json: { errors: { locations?: unknown }[] }) => ({ ...json, errors: json.errors.map(({ locations: _, ...rest }) => rest) });
+    // Root fields only: answered before execution. A root fragment: answered by the rules in execution.
+    const early = await app().post({ query: '{ a: me { role } providerKeys { id } }' });
+    const byRules = await app().post({ query: '{ ... on Query { a: me { role } providerKeys { id } } }' });
+    expect(early.json).toEqual({
+      data: null,
+      errors: [
+        { message: 'A valid bearer token is required.', locations: [{ line: 1, column: 3 }], path: ['a'], extensions: { code: 'UNAUTHENTICATED' } },
+      ],
+    });
+    expect(withoutLocations(byRules.json)).toEqual(withoutLocations(early.json));
+    // __typename needs no token, so that operation is executed normally.
+    const mixed = await app().post({ query: '{ __typename me { role } }' });
+    expect(mixed.json.errors.map((error: { path: string[] }) => error.path)).toEqual([['me']]);
+  });
+
   it('answers UNAUTHENTICATED for an expired token and for one without exp or account_id', async () => {
     const key = new TextEncoder().encode(TEST_JWT_SECRET);
     const expired = await new SignJWT({ account_id: 'acct_acme' })
