@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AiProvider } from './providers/ai-provider.enum';
+import { BaseUrls, DEFAULT_BASE_URLS, DEFAULT_TIMEOUT_MS } from './providers/connection-tester';
 
 // Every environment variable the service reads is read and checked here, once, at start-up.
 // A wrong value stops the process with one line that names the variable and what it expects.
@@ -29,7 +30,7 @@ export interface Config {
   };
   masterKeys: string | undefined;
   providers: {
-    baseUrls: Record<'OPENAI' | 'ANTHROPIC' | 'GOOGLE_GEMINI' | 'MISTRAL', string>;
+    baseUrls: BaseUrls;
     timeoutMs: number;
     outboundAllowlist: string[];
   };
@@ -149,12 +150,12 @@ export function loadConfig(env: Env = process.env): Config {
     masterKeys: optional(env, 'BYOK_MASTER_KEYS'),
     providers: {
       baseUrls: {
-        OPENAI: httpUrl(env, 'OPENAI_BASE_URL', 'https://api.openai.com/v1')!,
-        ANTHROPIC: httpUrl(env, 'ANTHROPIC_BASE_URL', 'https://api.anthropic.com')!,
-        GOOGLE_GEMINI: httpUrl(env, 'GEMINI_BASE_URL', 'https://generativelanguage.googleapis.com')!,
-        MISTRAL: httpUrl(env, 'MISTRAL_BASE_URL', 'https://api.mistral.ai')!,
+        OPENAI: httpUrl(env, 'OPENAI_BASE_URL', DEFAULT_BASE_URLS.OPENAI)!,
+        ANTHROPIC: httpUrl(env, 'ANTHROPIC_BASE_URL', DEFAULT_BASE_URLS.ANTHROPIC)!,
+        GOOGLE_GEMINI: httpUrl(env, 'GEMINI_BASE_URL', DEFAULT_BASE_URLS.GOOGLE_GEMINI)!,
+        MISTRAL: httpUrl(env, 'MISTRAL_BASE_URL', DEFAULT_BASE_URLS.MISTRAL)!,
       },
-      timeoutMs: integer(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000),
+      timeoutMs: integer(env, 'PROVIDER_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 100, 120_000),
       outboundAllowlist: (optional(env, 'OUTBOUND_ALLOWLIST') ?? '')
         .split(',')
         .map((entry) => entry.trim().toLowerCase())
