@@ -60,7 +60,8 @@ export function createTokenVerifier(config: Config): TokenVerifier {
       }
     };
   }
-  const key = new TextEncoder().encode(resolveJwtSecret(config));
+  // A KeyObject made once: handed raw bytes, jose would import the key again on every request.
+  const key = crypto.createSecretKey(Buffer.from(resolveJwtSecret(config)!, 'utf8'));
   return async (token) => {
     try {
       return claimsFrom((await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload);
