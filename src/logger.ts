@@ -3,7 +3,8 @@ import pino, { DestinationStream, Logger } from 'pino';
 // One pino logger for the process. Anything under a key that names a secret is redacted at any depth
 // (GraphQL variables included), on top of pino's path-based redaction of the authorization header.
 
-const SECRET_KEY = /api[-_]?key|secret|token|password|passphrase|authorization|cookie|ciphertext|wrapped|plaintext|credential/i;
+// sql and parameters: a failed query's error carries its values (sealed key material included).
+const SECRET_KEY = /api[-_]?key|secret|token|password|passphrase|authorization|cookie|ciphertext|wrapped|plaintext|credential|^sql$|^parameters$/i;
 const REDACTED = '[Redacted]';
 
 function scrub(value: unknown, depth = 0): unknown {
@@ -24,7 +25,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: undefined,
       redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.headers.authorization'], censor: REDACTED },
       formatters: { log: (object) => scrub(object) as Record<string, unknown> },
-      serializers: { err: pino.stdSerializers.err },
+      // Errors are serialized after the formatter runs, so they are scrubbed here.
+      serializers: { err: (error: Error) => scrub(pino.stdSerializers.err(error)) },
     },
     // stdout without blocking the event loop on every line; main.ts flushes it before exiting.
     destination ?? pino.destination({ dest: 1, sync: false }),

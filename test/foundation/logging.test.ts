@@ -1,4 +1,5 @@
 import { MeDocument } from '../generated/graphql';
+import { createLogger } from '../../src/logger';
 import { describeEachDatabase } from '../support/test-app';
 
 describeEachDatabase('operation logging', (app) => {
@@ -29,5 +30,21 @@ describeEachDatabase('operation logging', (app) => {
     expect(written).toContain('[Redacted]');
     expect(written).not.toContain(canary);
     expect(written).not.toContain(token);
+  });
+});
+
+describe('error logging', () => {
+  it('scrubs a failed query\'s SQL and parameters from a logged error', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => lines.push(line) });
+    const error = Object.assign(new Error('Duplicate entry'), {
+      sql: "INSERT INTO provider_keys VALUES (X'c1a55ified')",
+      parameters: ['c1a55ified'],
+      driverError: { code: 'ER_DUP_ENTRY', sql: "INSERT … X'c1a55ified'" },
+    });
+    logger.error({ err: error }, 'unexpected error');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('c1a55ified');
+    expect(JSON.parse(lines[0]).err).toMatchObject({ message: 'Duplicate entry', sql: '[Redacted]', parameters: '[Redacted]', driverError: { code: 'ER_DUP_ENTRY' } });
   });
 });
