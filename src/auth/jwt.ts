@@ -27,7 +27,7 @@ export function resolveJwtSecret(config: Config): string | undefined {
   if (config.auth.jwksUrl) return undefined;
   if (config.production) throw new Error('AUTH_JWT_SECRET: required in production (or set AUTH_JWKS_URL)');
   const file = path.join(config.dataDir, DEV_SECRET_FILE);
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   try {
     fs.writeFileSync(file, crypto.randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
   } catch (error) {

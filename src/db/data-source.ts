@@ -50,7 +50,7 @@ export function createDataSource(database: Config['database'], flavour: MysqlFla
  */
 export async function ensureDatabase(database: Config['database']): Promise<MysqlFlavour> {
   if (database.type === 'sqlite') {
-    fs.mkdirSync(path.dirname(database.file), { recursive: true });
+    fs.mkdirSync(path.dirname(database.file), { recursive: true, mode: 0o700 }); // it holds sealed keys
     return 'mysql';
   }
   const url = new URL(database.url);

@@ -56,7 +56,8 @@ describe('npm run token', () => {
 });
 
 describe.each(['sqlite', 'mariadb'] as const)('the service process [%s]', (database) => {
-  const dataDir = tempDir();
+  // A data folder the service creates itself, as on a first start.
+  const dataDir = path.join(tempDir(), 'data');
   const env: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   if (database === 'mariadb') env.DATABASE_URL = freshMysqlUrl();
 
@@ -73,8 +74,10 @@ describe.each(['sqlite', 'mariadb'] as const)('the service process [%s]', (datab
     }
     const service = await startServiceProcess(env);
     try {
+      expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700);
       const secretFile = path.join(dataDir, 'jwt-secret');
       expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.join(dataDir, 'master-keys')).mode & 0o777).toBe(0o600);
 
       const token = (user: string, account: string) => {
         const result = runNode('cli/token.js', ['--user', user, '--account', account, '--ttl', '10m'], env);
