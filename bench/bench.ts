@@ -156,6 +156,8 @@ async function main(): Promise<void> {
     await load('warm-up', serviceUrl, [{ body: providerKeys }], (c) => tokens[c], warmup);
     const results = [
       base,
+      // The ceiling of any signed-in operation: the service's own work with a token and no database.
+      await load('service: `{ __typename }` with a token', serviceUrl, [{ body: body('{ __typename }') }], (c) => tokens[c % ACCOUNTS]),
       await load('providerKeys (admin)', serviceUrl, [{ body: providerKeys }], (c) => tokens[c % ACCOUNTS]),
       await load('aiSettings (admin)', serviceUrl, [{ body: aiSettings }], (c) => tokens[(c + 100) % ACCOUNTS]),
       await load('denied: providerKeys without a token', serviceUrl, [{ body: providerKeys, expect: 'UNAUTHENTICATED' }]),
