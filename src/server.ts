@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLSchema } from 'graphql';
 import { Logger } from 'pino';
 import { IdentityLoader } from './auth/viewer';
@@ -70,7 +70,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     introspection: options.limits.playground,
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: options.limits.maxTokens },
-    plugins: [...armor.plugins, loggingPlugin(), unauthenticatedPlugin(), ApolloServerPluginLandingPageDisabled()],
+    // No cache hints in this schema: the cache-control plugin would wrap every field resolver to compute
+    // a policy that is always "no-store", which handleGraphql sets itself.
+    plugins: [...armor.plugins, loggingPlugin(), unauthenticatedPlugin(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.
@@ -102,6 +104,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         log: logger,
       }),
     });
+    // Answers describe an account's keys and settings: no cache or proxy may keep them.
+    res.setHeader('cache-control', 'no-store');
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {

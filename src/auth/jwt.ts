@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify, JWTPayload, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { Config } from '../config';
 
 // Bearer-token verification with jose. The token names the user and the account the request acts in;
@@ -44,7 +45,9 @@ function claimsFrom(payload: JWTPayload): TokenClaims {
   return { userId: payload.sub, accountId };
 }
 
-export function createTokenVerifier(config: Config): TokenVerifier {
+type PayloadVerifier = (token: string) => Promise<JWTPayload>;
+
+function payloadVerifier(config: Config): PayloadVerifier {
   const options = {
     issuer: config.auth.issuer,
     audience: config.auth.audience,
@@ -52,22 +55,39 @@ export function createTokenVerifier(config: Config): TokenVerifier {
   };
   if (config.auth.jwksUrl) {
     const jwks = createRemoteJWKSet(new URL(config.auth.jwksUrl));
-    return async (token) => {
-      try {
-        return claimsFrom((await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload);
-      } catch (error) {
-        throw new InvalidTokenError((error as Error).message);
-      }
-    };
+    return async (token) => (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
   }
   // A KeyObject made once: handed raw bytes, jose would import the key again on every request.
   const key = crypto.createSecretKey(Buffer.from(resolveJwtSecret(config)!, 'utf8'));
+  return async (token) => (await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload;
+}
+
+/** How long a verified token is remembered at most; it is never remembered past its `exp`. */
+const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
+const VERIFIED_TOKENS_KEPT = 10_000;
+
+/**
+ * Verifies bearer tokens. A client sends the same token on every request, and checking its signature
+ * is a good share of a signed-in request's work, so a token that passed is remembered (byte for byte)
+ * until it expires, and for at most five minutes: a JWKS key withdrawn by the identity provider stops
+ * being trusted within that time, as with jose's own JWKS cache. Failures are never remembered.
+ */
+export function createTokenVerifier(config: Config): TokenVerifier {
+  const verifyPayload = payloadVerifier(config);
+  const verified = new LRUCache<string, TokenClaims>({ max: VERIFIED_TOKENS_KEPT });
   return async (token) => {
+    const known = verified.get(token);
+    if (known) return known;
+    let payload: JWTPayload;
     try {
-      return claimsFrom((await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload);
+      payload = await verifyPayload(token);
     } catch (error) {
       throw new InvalidTokenError((error as Error).message);
     }
+    const claims = claimsFrom(payload);
+    const ttl = Math.min(payload.exp! * 1000 - Date.now(), VERIFIED_TOKEN_TTL_MS);
+    if (ttl > 0) verified.set(token, claims, { ttl });
+    return claims;
   };
 }
 

@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import { Plan, Role } from '../accounts/plan.enum';
+import { PublicProviderKey } from '../provider-keys/provider-key.entity';
 import { InvalidTokenError, TokenClaims, TokenVerifier } from './jwt';
+import { readMembership } from './membership.query';
 
 // Who is asking. The token says who the user is and which account they act in; their role there and
 // the account's plan are read from the database on every request, so a demotion takes effect at once.
@@ -10,6 +12,11 @@ export interface Viewer {
   accountId: string;
   role: Role;
   plan: Plan;
+  /**
+   * The account's keys, without key material, read in the same statement as role and plan: what the
+   * queries of this request show. Mutations read (and lock) their own rows instead.
+   */
+  keys: readonly PublicProviderKey[];
 }
 
 export type Identity =
@@ -22,7 +29,7 @@ export type TokenVerdict = { status: 'anonymous' } | { status: 'invalid-token' }
 
 /**
  * Loads a request's identity lazily, in two steps, each at most once: the token (no I/O with a
- * shared secret) and then the membership (one database query). A request the permission rules turn
+ * shared secret, and none for a token already verified) and then the membership (one database query). A request the permission rules turn
  * away for its token, or a document rejected before execution, never reaches the database.
  */
 export class IdentityLoader {
@@ -56,13 +63,7 @@ export class IdentityLoader {
   }
 
   private async lookUp(claims: TokenClaims): Promise<Identity> {
-    // Plain SQL: this runs on every authenticated request, and the same text serves MySQL and SQLite.
-    const rows: { role: Role; plan: Plan }[] = await this.dataSource.query(
-      'SELECT m.role AS role, a.plan AS plan FROM memberships m INNER JOIN accounts a ON a.id = m.account_id WHERE m.user_id = ? AND m.account_id = ?',
-      [claims.userId, claims.accountId],
-    );
-    if (rows.length === 0) return { status: 'not-a-member', ...claims };
-    return { status: 'member', viewer: { ...claims, role: rows[0].role, plan: rows[0].plan } };
+    const membership = await readMembership(this.dataSource, claims.userId, claims.accountId);
+    return membership ? { status: 'member', viewer: { ...claims, ...membership } } : { status: 'not-a-member', ...claims };
   }
-
 }

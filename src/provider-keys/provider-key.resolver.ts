@@ -14,7 +14,7 @@ import {
 @Resolver()
 export class ProviderKeyResolver {
   @Query(() => [ProviderKeyType], { description: 'ADMIN. The keys this account has stored, masked.' })
-  providerKeys(@Ctx() context: RequestContext): Promise<ProviderKeyType[]> {
+  providerKeys(@Ctx() context: RequestContext): ProviderKeyType[] {
     return context.services.providerKeys.list(viewerOf(context));
   }
 

@@ -7,7 +7,7 @@ import { KeyBinding, openKey, sealKey, SealedKey } from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { inTransaction } from '../db/transaction';
 import { AppError, badUserInput, ErrorCode } from '../graphql/errors';
-import { AiProvider, KeyHealth, PROVIDER_ORDER } from '../providers/ai-provider.enum';
+import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
 import { ConnectionTester, ConnectionTestResult, KeyCandidate, normalizeCandidate } from '../providers/connection-tester';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
@@ -83,13 +83,9 @@ function decodeCursor(cursor: string): number {
 export class ProviderKeyService {
   constructor(private readonly deps: ProviderKeyServiceDeps) {}
 
-  async list(viewer: Viewer): Promise<ProviderKeyType[]> {
-    const keys = await this.deps.dataSource.getRepository(ProviderKey).find({
-      select: PROVIDER_KEY_PUBLIC_COLUMNS,
-      where: { accountId: viewer.accountId },
-    });
-    keys.sort((a, b) => PROVIDER_ORDER.indexOf(a.provider) - PROVIDER_ORDER.indexOf(b.provider));
-    return keys.map((key) => toProviderKeyType(key, viewer.plan));
+  /** The keys as read with the viewer's membership, masked. */
+  list(viewer: Viewer): ProviderKeyType[] {
+    return viewer.keys.map((key) => toProviderKeyType(key, viewer.plan));
   }
 
   async add(viewer: Viewer, input: AddProviderKeyInput): Promise<ProviderKeyType> {
@@ -245,7 +241,7 @@ export class ProviderKeyService {
 
   private async publicView(manager: EntityManager, viewer: Viewer, provider: AiProvider): Promise<ProviderKeyType> {
     const key = await manager.findOne(ProviderKey, {
-      select: PROVIDER_KEY_PUBLIC_COLUMNS,
+      select: [...PROVIDER_KEY_PUBLIC_COLUMNS],
       where: { accountId: viewer.accountId, provider },
     });
     if (!key) throw notFound(provider);

@@ -3,7 +3,7 @@ import { BillingMode, billingModeFor, Plan } from '../accounts/plan.enum';
 import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
 import { ConnectionTestResult } from '../providers/connection-tester';
 import { MaskedKeyScalar } from './masked-key.scalar';
-import { ProviderKey } from './provider-key.entity';
+import { PublicProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 
 // What clients see of stored keys, tests and the audit trail. Built from the entities by the functions
@@ -56,7 +56,7 @@ export class ProviderKeyType {
   updatedAt: Date;
 }
 
-export function toProviderKeyType(key: ProviderKey, plan: Plan): ProviderKeyType {
+export function toProviderKeyType(key: PublicProviderKey, plan: Plan): ProviderKeyType {
   return {
     id: key.id,
     provider: key.provider,

@@ -6,17 +6,17 @@ import { AiSettings, ProviderOption } from './ai-settings.type';
 @Resolver()
 export class AiSettingsResolver {
   @Query(() => [ProviderOption], { description: 'Any member. The provider dropdown; `key` is for admins only.' })
-  aiProviders(@Ctx() context: RequestContext): Promise<ProviderOption[]> {
+  aiProviders(@Ctx() context: RequestContext): ProviderOption[] {
     return context.services.routes.providerOptions(viewerOf(context));
   }
 
   @Query(() => AiSettings, { description: 'Any member. The plan and the route of every AI task.' })
-  async aiSettings(@Ctx() context: RequestContext): Promise<AiSettings> {
+  aiSettings(@Ctx() context: RequestContext): AiSettings {
     const viewer = viewerOf(context);
     return {
       plan: viewer.plan,
       byokAvailable: planAllowsByok(viewer.plan),
-      routes: await context.services.routes.routes(viewer.accountId, viewer.plan),
+      routes: context.services.routes.routes(viewer),
     };
   }
 }

@@ -1,13 +1,13 @@
 import { DataSource } from 'typeorm';
 import { Account } from '../accounts/account.entity';
-import { BillingMode, billingModeFor, Plan, planAllowsByok, Role } from '../accounts/plan.enum';
+import { BillingMode, billingModeFor, planAllowsByok, Role } from '../accounts/plan.enum';
 import { Viewer } from '../auth/viewer';
 import { Config } from '../config';
 import { openKey } from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { AiProvider, AiTask, KeyHealth, PROVIDER_ORDER } from '../providers/ai-provider.enum';
 import { MODEL_CATALOG } from '../providers/model-catalog';
-import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey } from '../provider-keys/provider-key.entity';
+import { ProviderKey, PublicProviderKey } from '../provider-keys/provider-key.entity';
 import { toProviderKeyType } from '../provider-keys/provider-key.type';
 import { ProviderOption } from './ai-settings.type';
 
@@ -44,13 +44,9 @@ export class RouteService {
   ) {}
 
   /** The provider dropdown: every provider of the catalog, this account's billing mode, and (admins) its key. */
-  async providerOptions(viewer: Viewer): Promise<ProviderOption[]> {
-    const keys = await this.deps.dataSource.getRepository(ProviderKey).find({
-      select: PROVIDER_KEY_PUBLIC_COLUMNS,
-      where: { accountId: viewer.accountId },
-    });
+  providerOptions(viewer: Viewer): ProviderOption[] {
     return PROVIDER_ORDER.map((provider) => {
-      const key = keys.find((candidate) => candidate.provider === provider);
+      const key = viewer.keys.find((candidate) => candidate.provider === provider);
       const { displayName, keyHint, requiresEndpoint } = MODEL_CATALOG[provider];
       return {
         provider,
@@ -64,9 +60,9 @@ export class RouteService {
     });
   }
 
-  /** The route of every task, for an account whose plan is known. */
-  async routes(accountId: string, plan: Plan): Promise<AiRoute[]> {
-    const key = await this.byokKey(accountId, plan);
+  /** The route of every task of the viewer's account. */
+  routes(viewer: Viewer): AiRoute[] {
+    const key = planAllowsByok(viewer.plan) ? viewer.keys[0] : undefined;
     return AI_TASKS.map((task) => this.route(task, key));
   }
 
@@ -74,7 +70,7 @@ export class RouteService {
   async resolveCredential(accountId: string, task: AiTask): Promise<ResolvedCredential> {
     const account = await this.deps.dataSource.getRepository(Account).findOne({ select: ['id', 'plan'], where: { id: accountId } });
     if (!account) throw new CredentialUnavailableError(`No account ${accountId}.`);
-    const key = await this.byokKey(accountId, account.plan, true);
+    const key = planAllowsByok(account.plan) ? await this.sealedKey(accountId) : undefined;
     const route = this.route(task, key);
     if (key) {
       return { ...route, apiKey: openKey(key, { accountId, provider: key.provider, keyId: key.id }, this.deps.keyring), endpoint: key.endpoint };
@@ -88,16 +84,13 @@ export class RouteService {
     return { ...route, apiKey, endpoint: null };
   }
 
-  private async byokKey(accountId: string, plan: Plan, withMaterial = false): Promise<ProviderKey | undefined> {
-    if (!planAllowsByok(plan)) return undefined;
-    const keys = await this.deps.dataSource.getRepository(ProviderKey).find({
-      select: withMaterial ? undefined : PROVIDER_KEY_PUBLIC_COLUMNS,
-      where: { accountId },
-    });
+  /** The key that serves the account's tasks, key material included. */
+  private async sealedKey(accountId: string): Promise<ProviderKey | undefined> {
+    const keys = await this.deps.dataSource.getRepository(ProviderKey).find({ where: { accountId } });
     return PROVIDER_ORDER.map((provider) => keys.find((key) => key.provider === provider)).find(Boolean);
   }
 
-  private route(task: AiTask, key: ProviderKey | undefined): AiRoute {
+  private route(task: AiTask, key: PublicProviderKey | undefined): AiRoute {
     if (!key) {
       const provider = this.deps.builtin.provider;
       return { task, provider, model: MODEL_CATALOG[provider].models[task], billingMode: BillingMode.BUILT_IN, health: null };

@@ -64,6 +64,20 @@ describeEachDatabase('authentication and the me query', (app) => {
     }
   });
 
+  it('refuses a token once it expires, although the same token was accepted a moment before', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({ account_id: 'acct_acme' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_alice')
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    expect((await app().gql(MeDocument, {}, token)).data?.me.role).toBe('ADMIN');
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    const late = await app().gql(MeDocument, {}, token);
+    expect(late.data).toBeNull();
+    expect(late.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
   it('answers FORBIDDEN to a valid user acting in an account they do not belong to', async () => {
     const result = await app().gql(MeDocument, {}, await app().token('user_alice', 'acct_globex'));
     expect(result.data).toBeNull();

@@ -32,6 +32,19 @@ describeEachDatabase('HTTP surface', (app) => {
     expect(unknown.json.errors[0].extensions.stacktrace).toBeUndefined();
   });
 
+  it('marks every GraphQL answer uncacheable, data and errors alike', async () => {
+    const token = await app().token('user_alice', 'acct_acme');
+    for (const authorization of [`Bearer ${token}`, 'Bearer nope']) {
+      const response = await fetch(`${app().url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ query: '{ providerKeys { id maskedKey } }' }),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
   it('blocks a GET query without a preflight header (CSRF prevention)', async () => {
     const response = await fetch(`${app().url}/graphql?query=${encodeURIComponent('{ me { role } }')}`);
     expect(response.status).toBe(400);

@@ -1,0 +1,60 @@
+import { DataSource } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { Plan, Role } from '../accounts/plan.enum';
+import { PROVIDER_ORDER } from '../providers/ai-provider.enum';
+import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from '../provider-keys/provider-key.entity';
+
+// The one query of an authenticated request: the user's role in the account, the account's plan, and
+// the account's keys without their key material, in a single statement. The contract wants role and
+// plan read on every request, and the screens behind it (key list, AI settings) show the keys, so one
+// round trip serves both. Plain SQL built once per DataSource from the entities' metadata; key rows
+// are hydrated by the driver as TypeORM would, without rebuilding the statement on every call.
+
+export interface Membership {
+  role: Role;
+  plan: Plan;
+  /** In the contract's provider order. */
+  keys: PublicProviderKey[];
+}
+
+interface Statement {
+  sql: string;
+  keyColumns: ColumnMetadata[];
+}
+
+const statements = new WeakMap<DataSource, Statement>();
+
+function statementFor(dataSource: DataSource): Statement {
+  let statement = statements.get(dataSource);
+  if (!statement) {
+    const keys = dataSource.getMetadata(ProviderKey);
+    const keyColumns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => keys.findColumnWithPropertyName(name)!);
+    const quote = (name: string) => dataSource.driver.escape(name);
+    // provider_keys has no role or plan column, so the key columns keep their own names.
+    const sql = [
+      `SELECT m.role AS role, a.plan AS plan, ${keyColumns.map((column) => `k.${quote(column.databaseName)}`).join(', ')}`,
+      'FROM memberships m INNER JOIN accounts a ON a.id = m.account_id',
+      `LEFT JOIN ${quote(keys.tableName)} k ON k.account_id = m.account_id`,
+      'WHERE m.user_id = ? AND m.account_id = ?',
+    ].join(' ');
+    statement = { sql, keyColumns };
+    statements.set(dataSource, statement);
+  }
+  return statement;
+}
+
+/** The membership of the user in the account, or undefined when they are not a member. */
+export async function readMembership(dataSource: DataSource, userId: string, accountId: string): Promise<Membership | undefined> {
+  const { sql, keyColumns } = statementFor(dataSource);
+  const rows: Record<string, unknown>[] = await dataSource.query(sql, [userId, accountId]);
+  if (rows.length === 0) return undefined;
+  const keys = rows
+    .filter((row) => row.id != null)
+    .map((row) => {
+      const key: Record<string, unknown> = {};
+      for (const column of keyColumns) key[column.propertyName] = dataSource.driver.prepareHydratedValue(row[column.databaseName], column);
+      return key as PublicProviderKey;
+    })
+    .sort((a, b) => PROVIDER_ORDER.indexOf(a.provider) - PROVIDER_ORDER.indexOf(b.provider));
+  return { role: rows[0].role as Role, plan: rows[0].plan as Plan, keys };
+}
