@@ -40,15 +40,22 @@ export interface RunningServer {
 
 class BodyTooLargeError extends Error {}
 
-async function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLargeError();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The URL of nearly every request, parsed once (read only). */
+const GRAPHQL_URL = new URL('/graphql', 'http://localhost');
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const collect = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      // The rest is read and dropped: the 413 answer goes out on a connection still in step.
+      req.off('data', collect).resume();
+      reject(new BodyTooLargeError());
+    };
+    req.on('data', collect).once('end', () => resolve(Buffer.concat(chunks).toString('utf8'))).once('error', reject);
+  });
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -117,7 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = req.url === '/graphql' ? GRAPHQL_URL : new URL(req.url ?? '/', 'http://localhost');
     if (closing) res.setHeader('connection', 'close');
     if (url.pathname === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz' && req.method === 'GET') {

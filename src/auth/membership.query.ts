@@ -1,4 +1,6 @@
+import { Pool } from 'mysql2';
 import { DataSource } from 'typeorm';
+import { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { Plan, Role } from '../accounts/plan.enum';
 import { PROVIDER_ORDER } from '../providers/ai-provider.enum';
@@ -43,10 +45,22 @@ function statementFor(dataSource: DataSource): Statement {
   return statement;
 }
 
+type Row = Record<string, unknown>;
+
+/**
+ * On MySQL/MariaDB, a server-side prepared statement on TypeORM's own pool (mysql2 keeps it per
+ * connection): nothing to escape or parse again on either side. On SQLite, TypeORM's query.
+ */
+function select(dataSource: DataSource, sql: string, parameters: string[]): Promise<Row[]> {
+  const pool = (dataSource.driver as MysqlDriver).pool as Pool | undefined;
+  if (!pool) return dataSource.query(sql, parameters);
+  return new Promise((resolve, reject) => pool.execute(sql, parameters, (error, rows) => (error ? reject(error) : resolve(rows as Row[]))));
+}
+
 /** The membership of the user in the account, or undefined when they are not a member. */
 export async function readMembership(dataSource: DataSource, userId: string, accountId: string): Promise<Membership | undefined> {
   const { sql, keyColumns } = statementFor(dataSource);
-  const rows: Record<string, unknown>[] = await dataSource.query(sql, [userId, accountId]);
+  const rows = await select(dataSource, sql, [userId, accountId]);
   if (rows.length === 0) return undefined;
   const keys = rows
     .filter((row) => row.id != null)
