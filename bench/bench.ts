@@ -40,6 +40,11 @@ interface Figures {
   unexpected: number;
 }
 
+/** A scenario of the service, with the mean of the baseline measured just before and just after it. */
+interface Measured extends Figures {
+  baselineRps: number;
+}
+
 const freePort = () =>
   new Promise<number>((resolve) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
@@ -88,7 +93,7 @@ async function load(name: string, url: string, requests: Request[], tokenFor?: (
     requests: requests.map((request) => ({
       method: 'POST',
       body: request.body,
-      // Each connection acts as its own account, on every request of its sequence.
+      // autocannon starts each pass through the sequence with a fresh context: a pass acts as one account.
       setupRequest: (req: autocannon.Request, context: { token?: string }) => {
         if (!tokenFor) return req;
         context.token ??= tokenFor(client++);
@@ -151,18 +156,40 @@ async function main(): Promise<void> {
     const warmup = { duration: 2 } as const;
 
     process.stdout.write(`Measuring, ${CONNECTIONS} connections, ${SECONDS} s per scenario…\n`);
-    await load('warm-up', baselineUrl, [{ body: body('{ __typename }') }], undefined, warmup);
-    const base = await load('baseline: bare Apollo `{ __typename }`', baselineUrl, [{ body: body('{ __typename }') }]);
-    await load('warm-up', serviceUrl, [{ body: providerKeys }], (c) => tokens[c], warmup);
-    const results = [
-      base,
+    const baselineRequest = [{ body: body('{ __typename }') }];
+    const measureBaseline = () => load('baseline: bare Apollo `{ __typename }`', baselineUrl, baselineRequest);
+    // Passes rotate through the seeded accounts, each with its own admin token.
+    const asAdmin = (offset: number) => (c: number) => tokens[(c + offset) % ACCOUNTS];
+    await load('warm-up', baselineUrl, baselineRequest, undefined, warmup);
+    await load('warm-up', serviceUrl, [{ body: providerKeys }], asAdmin(0), warmup);
+    const scenarios: [string, Request[], ((client: number) => string)?][] = [
       // The ceiling of any signed-in operation: the service's own work with a token and no database.
-      await load('service: `{ __typename }` with a token', serviceUrl, [{ body: body('{ __typename }') }], (c) => tokens[c % ACCOUNTS]),
-      await load('providerKeys (admin)', serviceUrl, [{ body: providerKeys }], (c) => tokens[c % ACCOUNTS]),
-      await load('aiSettings (admin)', serviceUrl, [{ body: aiSettings }], (c) => tokens[(c + 100) % ACCOUNTS]),
-      await load('denied: providerKeys without a token', serviceUrl, [{ body: providerKeys, expect: 'UNAUTHENTICATED' }]),
-      await load('addProviderKey + removeProviderKey pairs', serviceUrl, [{ body: add }, { body: remove }], (c) => tokens[(c + 500) % ACCOUNTS]),
+      ['service: `{ __typename }` with a token', baselineRequest, asAdmin(0)],
+      ['providerKeys (admin)', [{ body: providerKeys }], asAdmin(0)],
+      ['aiSettings (admin)', [{ body: aiSettings }], asAdmin(100)],
+      ['denied: providerKeys without a token', [{ body: providerKeys, expect: 'UNAUTHENTICATED' }]],
+      ['addProviderKey + removeProviderKey pairs', [{ body: add }, { body: remove }], asAdmin(500)],
     ];
+    // The baseline is measured again between scenarios, and each scenario is compared with the mean of
+    // the two around it: on a shared machine, speed drifts over a run of several minutes.
+    const baselines = [await measureBaseline()];
+    const results: Measured[] = [];
+    for (const [name, requests, tokenFor] of scenarios) {
+      const figures = await load(name, serviceUrl, requests, tokenFor);
+      baselines.push(await measureBaseline());
+      results.push({ ...figures, baselineRps: (baselines.at(-2)!.rps + baselines.at(-1)!.rps) / 2 });
+    }
+    const mean = (pick: (figures: Figures) => number) => baselines.reduce((sum, figures) => sum + pick(figures), 0) / baselines.length;
+    const total = (pick: (figures: Figures) => number) => mean(pick) * baselines.length;
+    const baselineFigures: Figures = {
+      name: baselines[0].name,
+      rps: mean((b) => b.rps),
+      p50: mean((b) => b.p50),
+      p99: mean((b) => b.p99),
+      errors: total((b) => b.errors),
+      non2xx: total((b) => b.non2xx),
+      unexpected: total((b) => b.unexpected),
+    };
 
     // Memory: RSS after 10,000 and after 100,000 requests of the busiest read.
     let seen = 0;
@@ -193,7 +220,7 @@ async function main(): Promise<void> {
     setTimeout(() => service.kill('SIGTERM'), 1_500);
     const [shutdownLoad, exitCode] = await Promise.all([underLoad, exited]);
 
-    report(results, { rssAt10k, rssAt100k, peakRss }, { exitCode, answered: shutdownLoad.requests.total, non2xx: shutdownLoad.non2xx, errors: shutdownLoad.errors });
+    report(baselineFigures, results, { rssAt10k, rssAt100k, peakRss }, { exitCode, answered: shutdownLoad.requests.total, non2xx: shutdownLoad.non2xx, errors: shutdownLoad.errors });
   } finally {
     for (const child of children) child.kill('SIGKILL');
     const connection = await createConnection({ uri: SERVER_URL });
@@ -202,22 +229,27 @@ async function main(): Promise<void> {
   }
 }
 
-function report(results: Figures[], memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
-  const base = results[0];
+function report(baseline: Figures, results: Measured[], memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
-  const rows = results.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / base.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${r.non2xx + r.errors} | ${r.unexpected} |`);
+  const ratio = (r: Measured) => r.rps / r.baselineRps;
+  const row = (r: Figures, baselineRps: string, ratioText: string) =>
+    `| ${r.name} | ${r.rps.toFixed(0)} | ${baselineRps} | ${ratioText} | ${+r.p50.toFixed(1)} | ${+r.p99.toFixed(1)} | ${r.non2xx + r.errors} | ${r.unexpected} |`;
+  const rows = [
+    row(baseline, '', '1.00'),
+    ...results.map((r) => row(r, r.baselineRps.toFixed(0), ratio(r).toFixed(2))),
+  ];
   const find = (prefix: string) => results.find((r) => r.name.startsWith(prefix))!;
   const targets = [
-    `providerKeys at ${((find('providerKeys').rps / base.rps) * 100).toFixed(0)}% of the baseline's requests per second (target ≥ 50%)`,
-    `denied path at ${((find('denied').rps / base.rps) * 100).toFixed(0)}% (target ≥ 80%)`,
-    `p99 of the service's scenarios: ${results.slice(1).map((r) => `${r.p99} ms`).join(', ')} (target < 25 ms at ${CONNECTIONS} connections)`,
+    `providerKeys at ${(ratio(find('providerKeys')) * 100).toFixed(0)}% of the baseline's requests per second (target ≥ 50%)`,
+    `denied path at ${(ratio(find('denied')) * 100).toFixed(0)}% (target ≥ 80%)`,
+    `p99 of the service's scenarios: ${results.map((r) => `${r.p99} ms`).join(', ')} (target < 25 ms at ${CONNECTIONS} connections)`,
   ];
   const cpus = os.cpus();
   const text = [
-    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, MariaDB on loopback; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run. Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
+    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, MariaDB on loopback; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run and measured before the first scenario and after each one; a scenario's ratio is to the mean of the baseline just before and just after it (the baseline row gives the mean of its ${results.length + 1} measurements). Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
     ``,
-    `| scenario | requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx | unexpected answers |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| scenario | requests/s | baseline around it, requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx | unexpected answers |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...rows,
     ``,
     `Targets: ${targets.join('; ')}.`,

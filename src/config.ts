@@ -20,7 +20,8 @@ export interface Config {
   port: number;
   /** Where generated development secrets and the embedded database live. */
   dataDir: string;
-  database: { type: 'mysql'; url: string } | { type: 'sqlite'; file: string };
+  /** MySQL: the URL without its query; `socketPath` (from `?socket=`) replaces its host and port. */
+  database: { type: 'mysql'; url: string; socketPath?: string } | { type: 'sqlite'; file: string };
   logLevel: string;
   auth: {
     jwtSecret: string | undefined;
@@ -101,7 +102,16 @@ function databaseFrom(env: Env, dataDir: string): Config['database'] {
   if (!/^\/[A-Za-z0-9_$]{1,64}$/.test(parsed.pathname)) {
     throw new ConfigError('DATABASE_URL', 'the database name may hold only letters, digits, _ and $ (at most 64)');
   }
-  return { type: 'mysql', url };
+  const unknown = [...parsed.searchParams.keys()].find((name) => name !== 'socket');
+  if (unknown !== undefined) {
+    throw new ConfigError('DATABASE_URL', `unknown parameter "${unknown}": the only one is socket=/path/to/mysqld.sock`);
+  }
+  const socketPath = parsed.searchParams.get('socket') ?? undefined;
+  if (socketPath !== undefined && !path.isAbsolute(socketPath)) {
+    throw new ConfigError('DATABASE_URL', `socket must be an absolute path, e.g. socket=/run/mysqld/mysqld.sock, got "${socketPath}"`);
+  }
+  const withoutQuery = url.split('?')[0];
+  return socketPath ? { type: 'mysql', url: withoutQuery, socketPath } : { type: 'mysql', url: withoutQuery };
 }
 
 export function loadConfig(env: Env = process.env): Config {

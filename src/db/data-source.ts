@@ -37,6 +37,7 @@ export function createDataSource(database: Config['database'], flavour: MysqlFla
     type: flavour,
     connectorPackage: 'mysql2',
     url: database.url,
+    socketPath: database.socketPath,
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     poolSize: 10,
@@ -56,7 +57,7 @@ export async function ensureDatabase(database: Config['database']): Promise<Mysq
   const url = new URL(database.url);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/';
-  const connection = await createConnection({ uri: url.toString(), connectTimeout: 5_000 });
+  const connection = await createConnection({ uri: url.toString(), socketPath: database.socketPath, connectTimeout: 5_000 });
   try {
     await connection.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     const [rows] = await connection.query('SELECT VERSION() AS version');

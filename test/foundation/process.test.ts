@@ -23,6 +23,8 @@ describe('configuration errors', () => {
   it.each([
     [{ PORT: 'abc' }, /^Configuration error: PORT: expected a whole number from 0 to 65535, got "abc"\n$/],
     [{ DATABASE_URL: 'postgres://x/y' }, /^Configuration error: DATABASE_URL: expected mysql:\/\/user:pass@host:port\/database/],
+    [{ DATABASE_URL: 'mysql://root@db/byok?ssl=true' }, /^Configuration error: DATABASE_URL: unknown parameter "ssl": the only one is socket=/],
+    [{ DATABASE_URL: 'mysql://root@localhost/byok?socket=mysqld.sock' }, /^Configuration error: DATABASE_URL: socket must be an absolute path/],
     [{ AUTH_JWT_SECRET: 'short' }, /^Configuration error: AUTH_JWT_SECRET: expected at least 32 bytes/],
     [{ NODE_ENV: 'production', BYOK_MASTER_KEYS: '' }, /^Configuration error: AUTH_JWT_SECRET: required in production/],
     [{ LOG_LEVEL: 'loud' }, /^Configuration error: LOG_LEVEL: expected one of/],

@@ -1,20 +1,25 @@
 import net from 'node:net';
 
-// A loopback TCP proxy in front of MariaDB that a test can cut and restore: the database "goes away"
-// for this service alone, without disturbing the server the rest of the suite shares.
+// A proxy in front of MariaDB that a test can cut and restore: the database "goes away" for this
+// service alone, without disturbing the server the rest of the suite shares. It listens on a loopback
+// port, or on a Unix socket when given a path.
 
 export interface TcpProxy {
   port: number;
+  /** How many connections it has accepted. */
+  accepted(): number;
   /** Drops every open connection and refuses new ones. */
   cut(): void;
   restore(): void;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(targetHost: string, targetPort: number, socketPath?: string): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   let up = true;
+  let accepted = 0;
   const server = net.createServer((client) => {
+    accepted += 1;
     if (!up) return client.destroy();
     const upstream = net.connect(targetPort, targetHost);
     const pair: [net.Socket, net.Socket] = [client, upstream];
@@ -29,7 +34,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => (socketPath ? server.listen(socketPath, resolve) : server.listen(0, '127.0.0.1', resolve)));
   const cut = () => {
     up = false;
     for (const [client, upstream] of pairs) {
@@ -39,7 +44,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     pairs.clear();
   };
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: socketPath ? 0 : (server.address() as net.AddressInfo).port,
+    accepted: () => accepted,
     cut,
     restore: () => {
       up = true;
