@@ -110,6 +110,18 @@ async function load(name: string, url: string, requests: Request[], tokenFor?: (
 
 const body = (query: string, variables?: unknown) => JSON.stringify({ query, variables });
 
+/** The Unix socket of the MariaDB at SERVER_URL, when that server runs on this host. */
+async function localSocket(): Promise<string | undefined> {
+  const connection = await createConnection({ uri: SERVER_URL });
+  try {
+    const [rows] = await connection.query('SELECT @@socket AS socket');
+    const socket = (rows as { socket: string | null }[])[0].socket;
+    return socket && fs.existsSync(socket) && fs.statSync(socket).isSocket() ? socket : undefined;
+  } finally {
+    await connection.end();
+  }
+}
+
 async function main(): Promise<void> {
   const database = `byok_bench_${crypto.randomBytes(4).toString('hex')}`;
   const databaseUrl = `${SERVER_URL}/${database}`;
@@ -138,14 +150,19 @@ async function main(): Promise<void> {
     const env = { NODE_ENV: 'production', DATABASE_URL: databaseUrl, BYOK_MASTER_KEYS: masterKeys, AUTH_JWT_SECRET: secret, LOG_LEVEL: 'info' };
     const config = loadConfig(env);
     const tokens = await Promise.all(accounts.map((_, i) => signToken(config, { userId: `user_bench_${i}`, accountId: `acct_bench_${i}` }, '2h')));
-    const servicePort = await freePort();
-    const baselinePort = await freePort();
-    const service = startChild('src/main.js', { ...env, PORT: String(servicePort) });
+    // The service talks to a MariaDB on this host as one would deploy it, through its Unix socket; a
+    // second instance on loopback TCP shows what that transport costs (see docs/benchmarks.md).
+    const socket = await localSocket();
+    const [servicePort, tcpServicePort, baselinePort] = [await freePort(), await freePort(), await freePort()];
+    const service = startChild('src/main.js', { ...env, PORT: String(servicePort), ...(socket ? { DATABASE_URL: `${databaseUrl}?socket=${socket}` } : {}) });
+    const tcpService = socket ? startChild('src/main.js', { ...env, PORT: String(tcpServicePort) }) : undefined;
     const baseline = startChild('bench/baseline-server.js', { PORT: String(baselinePort), NODE_ENV: 'production' });
-    children.push(service, baseline);
+    children.push(service, baseline, ...(tcpService ? [tcpService] : []));
     const serviceUrl = `http://127.0.0.1:${servicePort}/graphql`;
+    const tcpServiceUrl = `http://127.0.0.1:${tcpServicePort}/graphql`;
     const baselineUrl = `http://127.0.0.1:${baselinePort}/`;
-    await Promise.all([waitFor(serviceUrl), waitFor(baselineUrl)]);
+    await Promise.all([waitFor(serviceUrl), waitFor(baselineUrl), ...(tcpService ? [waitFor(tcpServiceUrl)] : [])]);
+    process.stdout.write(`The service reaches MariaDB ${socket ? `through ${socket}` : 'over TCP (no local socket found)'}.\n`);
 
     const providerKeys = body('query ProviderKeys { providerKeys { id provider maskedKey label health lastTestedAt billingMode version createdAt updatedAt } }');
     const aiSettings = body('query AiSettings { aiSettings { plan byokAvailable routes { task provider model billingMode health } } }');
@@ -162,10 +179,12 @@ async function main(): Promise<void> {
     const asAdmin = (offset: number) => (c: number) => tokens[(c + offset) % ACCOUNTS];
     await load('warm-up', baselineUrl, baselineRequest, undefined, warmup);
     await load('warm-up', serviceUrl, [{ body: providerKeys }], asAdmin(0), warmup);
-    const scenarios: [string, Request[], ((client: number) => string)?][] = [
+    type Scenario = [name: string, requests: Request[], tokenFor?: (client: number) => string, url?: string];
+    const scenarios: Scenario[] = [
       // The ceiling of any signed-in operation: the service's own work with a token and no database.
       ['service: `{ __typename }` with a token', baselineRequest, asAdmin(0)],
       ['providerKeys (admin)', [{ body: providerKeys }], asAdmin(0)],
+      ...(tcpService ? [['providerKeys (admin), database over loopback TCP', [{ body: providerKeys }], asAdmin(0), tcpServiceUrl] satisfies Scenario] : []),
       ['aiSettings (admin)', [{ body: aiSettings }], asAdmin(100)],
       ['denied: providerKeys without a token', [{ body: providerKeys, expect: 'UNAUTHENTICATED' }]],
       ['addProviderKey + removeProviderKey pairs', [{ body: add }, { body: remove }], asAdmin(500)],
@@ -174,8 +193,8 @@ async function main(): Promise<void> {
     // the two around it: on a shared machine, speed drifts over a run of several minutes.
     const baselines = [await measureBaseline()];
     const results: Measured[] = [];
-    for (const [name, requests, tokenFor] of scenarios) {
-      const figures = await load(name, serviceUrl, requests, tokenFor);
+    for (const [name, requests, tokenFor, url = serviceUrl] of scenarios) {
+      const figures = await load(name, url, requests, tokenFor);
       baselines.push(await measureBaseline());
       results.push({ ...figures, baselineRps: (baselines.at(-2)!.rps + baselines.at(-1)!.rps) / 2 });
     }
@@ -220,7 +239,7 @@ async function main(): Promise<void> {
     setTimeout(() => service.kill('SIGTERM'), 1_500);
     const [shutdownLoad, exitCode] = await Promise.all([underLoad, exited]);
 
-    report(baselineFigures, results, { rssAt10k, rssAt100k, peakRss }, { exitCode, answered: shutdownLoad.requests.total, non2xx: shutdownLoad.non2xx, errors: shutdownLoad.errors });
+    report(socket ? `MariaDB on this host through its Unix socket (one row over loopback TCP)` : 'MariaDB over TCP', baselineFigures, results, { rssAt10k, rssAt100k, peakRss }, { exitCode, answered: shutdownLoad.requests.total, non2xx: shutdownLoad.non2xx, errors: shutdownLoad.errors });
   } finally {
     for (const child of children) child.kill('SIGKILL');
     const connection = await createConnection({ uri: SERVER_URL });
@@ -229,7 +248,7 @@ async function main(): Promise<void> {
   }
 }
 
-function report(baseline: Figures, results: Measured[], memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
+function report(database: string, baseline: Figures, results: Measured[], memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
   const ratio = (r: Measured) => r.rps / r.baselineRps;
   const row = (r: Figures, baselineRps: string, ratioText: string) =>
@@ -246,7 +265,7 @@ function report(baseline: Figures, results: Measured[], memory: { rssAt10k: numb
   ];
   const cpus = os.cpus();
   const text = [
-    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, MariaDB on loopback; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run and measured before the first scenario and after each one; a scenario's ratio is to the mean of the baseline just before and just after it (the baseline row gives the mean of its ${results.length + 1} measurements). Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
+    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, ${database}; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run and measured before the first scenario and after each one; a scenario's ratio is to the mean of the baseline just before and just after it (the baseline row gives the mean of its ${results.length + 1} measurements). Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
     ``,
     `| scenario | requests/s | baseline around it, requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx | unexpected answers |`,
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,

@@ -1,7 +1,8 @@
 import pino, { DestinationStream, Logger } from 'pino';
 
 // One pino logger for the process. Anything under a key that names a secret is redacted at any depth
-// (GraphQL variables included), on top of pino's path-based redaction of the authorization header.
+// (GraphQL variables included), on top of pino's path-based redaction of the authorization header. (No
+// wildcard path there: pino would run it over every key of every line; the scrub covers any depth.)
 
 // sql and parameters: a failed query's error carries its values (sealed key material included).
 const SECRET_KEY = /api[-_]?key|secret|token|password|passphrase|authorization|cookie|ciphertext|wrapped|plaintext|credential|^sql$|^parameters$/i;
@@ -23,7 +24,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     {
       level,
       base: undefined,
-      redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.headers.authorization'], censor: REDACTED },
+      redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: REDACTED },
       formatters: { log: (object) => scrub(object) as Record<string, unknown> },
       // Errors are serialized after the formatter runs, so they are scrubbed here.
       serializers: { err: (error: Error) => scrub(pino.stdSerializers.err(error)) },

@@ -1,14 +1,11 @@
 import { GraphQLSchema } from 'graphql';
 import { IMiddlewareTypeMap } from 'graphql-middleware';
-import { allow, chain, deny, IRules, shield } from 'graphql-shield';
+import { allow, deny, IRules, shield } from 'graphql-shield';
 import { forbidden } from '../graphql/errors';
-import { isAdmin, isAuthenticated, isMember } from './rules';
+import { admin, member } from './rules';
 
 // The one permission map. Anything not named here is denied (`fallbackRule: deny`). Root fields carry
 // the access rules; output types are allowed as a whole because reaching them already passed a root rule.
-
-export const member = chain(isAuthenticated, isMember);
-export const admin = chain(isAuthenticated, isMember, isAdmin);
 
 /** Whether a rule turns away a request without a valid token (lets unauthenticated.plugin.ts answer early). */
 export const requiresAuthentication = (rule: unknown): boolean => rule === member || rule === admin;

@@ -33,6 +33,21 @@ describeEachDatabase('operation logging', (app) => {
   });
 });
 
+describe('the logger', () => {
+  it('redacts an authorization header wherever it sits in a logged object', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => lines.push(line) });
+    const secret = 'Bearer c1a55ified-token';
+    logger.info({ req: { headers: { authorization: secret } }, headers: { authorization: secret }, upstream: { call: { headers: { Authorization: secret } } } }, 'request');
+    expect(lines[0]).not.toContain('c1a55ified');
+    expect(JSON.parse(lines[0])).toMatchObject({
+      req: { headers: { authorization: '[Redacted]' } },
+      headers: { authorization: '[Redacted]' },
+      upstream: { call: { headers: { Authorization: '[Redacted]' } } },
+    });
+  });
+});
+
 describe('error logging', () => {
   it('scrubs a failed query\'s SQL and parameters from a logged error', () => {
     const lines: string[] = [];
