@@ -50,7 +50,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
     const collect = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
-      // The rest is read and dropped: the 413 answer goes out on a connection still in step.
+      // The rest is read and dropped, so that the 413 answer can be written.
       req.off('data', collect).resume();
       reject(new BodyTooLargeError());
     };
