@@ -198,8 +198,8 @@ async function main(): Promise<void> {
       baselines.push(await measureBaseline());
       results.push({ ...figures, baselineRps: (baselines.at(-2)!.rps + baselines.at(-1)!.rps) / 2 });
     }
-    const mean = (pick: (figures: Figures) => number) => baselines.reduce((sum, figures) => sum + pick(figures), 0) / baselines.length;
-    const total = (pick: (figures: Figures) => number) => mean(pick) * baselines.length;
+    const total = (pick: (figures: Figures) => number) => baselines.reduce((sum, figures) => sum + pick(figures), 0);
+    const mean = (pick: (figures: Figures) => number) => total(pick) / baselines.length;
     const baselineFigures: Figures = {
       name: baselines[0].name,
       rps: mean((b) => b.rps),

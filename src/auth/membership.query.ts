@@ -9,10 +9,10 @@ import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from '../
 // The one query of an authenticated request: the user's role in the account, the account's plan, and
 // the account's keys without their key material, in a single statement. The contract wants role and
 // plan read on every request, and the screens behind it (key list, AI settings) show the keys, so one
-// round trip serves both. Plain SQL built once per DataSource from the entities' metadata; key rows
+// round trip serves both. Plain SQL built once per DataSource, its key columns from the entity; key rows
 // are hydrated by the driver as TypeORM would, without rebuilding the statement on every call.
 
-export interface Membership {
+export interface MembershipWithKeys {
   role: Role;
   plan: Plan;
   /** In the contract's provider order. */
@@ -29,14 +29,13 @@ const statements = new WeakMap<DataSource, Statement>();
 function statementFor(dataSource: DataSource): Statement {
   let statement = statements.get(dataSource);
   if (!statement) {
-    const keys = dataSource.getMetadata(ProviderKey);
-    const keyColumns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => keys.findColumnWithPropertyName(name)!);
-    const quote = (name: string) => dataSource.driver.escape(name);
+    const metadata = dataSource.getMetadata(ProviderKey);
+    const keyColumns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => metadata.findColumnWithPropertyName(name)!);
     // provider_keys has no role or plan column, so the key columns keep their own names.
     const sql = [
-      `SELECT m.role AS role, a.plan AS plan, ${keyColumns.map((column) => `k.${quote(column.databaseName)}`).join(', ')}`,
+      `SELECT m.role AS role, a.plan AS plan, ${keyColumns.map((column) => `k.${column.databaseName}`).join(', ')}`,
       'FROM memberships m INNER JOIN accounts a ON a.id = m.account_id',
-      `LEFT JOIN ${quote(keys.tableName)} k ON k.account_id = m.account_id`,
+      'LEFT JOIN provider_keys k ON k.account_id = m.account_id',
       'WHERE m.user_id = ? AND m.account_id = ?',
     ].join(' ');
     statement = { sql, keyColumns };
@@ -58,7 +57,7 @@ function select(dataSource: DataSource, sql: string, parameters: string[]): Prom
 }
 
 /** The membership of the user in the account, or undefined when they are not a member. */
-export async function readMembership(dataSource: DataSource, userId: string, accountId: string): Promise<Membership | undefined> {
+export async function readMembership(dataSource: DataSource, userId: string, accountId: string): Promise<MembershipWithKeys | undefined> {
   const { sql, keyColumns } = statementFor(dataSource);
   const rows = await select(dataSource, sql, [userId, accountId]);
   if (rows.length === 0) return undefined;
