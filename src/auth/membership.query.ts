@@ -9,8 +9,11 @@ import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from '../
 // The one query of an authenticated request: the user's role in the account, the account's plan, and
 // the account's keys without their key material, in a single statement. The contract wants role and
 // plan read on every request, and the screens behind it (key list, AI settings) show the keys, so one
-// round trip serves both. Plain SQL built once per DataSource, its key columns from the entity; key rows
-// are hydrated by the driver as TypeORM would, without rebuilding the statement on every call.
+// round trip serves both. Requests that ask in the same turn of the event loop share that round trip:
+// their lookups go out together as one statement, sent after every one of those requests arrived, so
+// each still reads the database as it is then (a demotion counts from the next request). Plain SQL
+// built once per batch size, its key columns from the entity; key rows are hydrated by the driver as
+// TypeORM would.
 
 export interface MembershipWithKeys {
   role: Role;
@@ -19,32 +22,17 @@ export interface MembershipWithKeys {
   keys: PublicProviderKey[];
 }
 
-interface Statement {
-  sql: string;
-  keyColumns: ColumnMetadata[];
-}
-
-const statements = new WeakMap<DataSource, Statement>();
-
-function statementFor(dataSource: DataSource): Statement {
-  let statement = statements.get(dataSource);
-  if (!statement) {
-    const metadata = dataSource.getMetadata(ProviderKey);
-    const keyColumns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => metadata.findColumnWithPropertyName(name)!);
-    // provider_keys has no role or plan column, so the key columns keep their own names.
-    const sql = [
-      `SELECT m.role AS role, a.plan AS plan, ${keyColumns.map((column) => `k.${column.databaseName}`).join(', ')}`,
-      'FROM memberships m INNER JOIN accounts a ON a.id = m.account_id',
-      'LEFT JOIN provider_keys k ON k.account_id = m.account_id',
-      'WHERE m.user_id = ? AND m.account_id = ?',
-    ].join(' ');
-    statement = { sql, keyColumns };
-    statements.set(dataSource, statement);
-  }
-  return statement;
-}
+/** Lookups read in one statement at most; each batch size is one prepared statement per connection. */
+const MAX_BATCH = 16;
 
 type Row = Record<string, unknown>;
+
+interface Lookup {
+  userId: string;
+  accountId: string;
+  resolve(membership: MembershipWithKeys | undefined): void;
+  reject(error: unknown): void;
+}
 
 /**
  * On MySQL/MariaDB, a server-side prepared statement on TypeORM's own pool (mysql2 keeps it per
@@ -56,18 +44,83 @@ function select(dataSource: DataSource, sql: string, parameters: string[]): Prom
   return new Promise((resolve, reject) => pool.execute(sql, parameters, (error, rows) => (error ? reject(error) : resolve(rows as Row[]))));
 }
 
+/**
+ * Rows go back to their lookup by exact ids. MySQL's collation would also match `USER_ALICE` to
+ * `user_alice`; such a near miss finds no row here, as on SQLite, and the request is not a member.
+ */
+const lookupKey = (userId: unknown, accountId: unknown) => JSON.stringify([userId, accountId]);
+
+class MembershipReader {
+  private readonly keyColumns: ColumnMetadata[];
+  private readonly statements: string[] = [];
+  private queue: Lookup[] = [];
+
+  constructor(private readonly dataSource: DataSource) {
+    const metadata = dataSource.getMetadata(ProviderKey);
+    this.keyColumns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => metadata.findColumnWithPropertyName(name)!);
+  }
+
+  read(userId: string, accountId: string): Promise<MembershipWithKeys | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.queue.push({ userId, accountId, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const queue = this.queue;
+    this.queue = [];
+    for (let start = 0; start < queue.length; start += MAX_BATCH) void this.run(queue.slice(start, start + MAX_BATCH));
+  }
+
+  private async run(batch: Lookup[]): Promise<void> {
+    let rows: Row[];
+    try {
+      rows = await select(this.dataSource, this.statement(batch.length), batch.flatMap((lookup) => [lookup.userId, lookup.accountId]));
+    } catch (error) {
+      for (const lookup of batch) lookup.reject(error);
+      return;
+    }
+    const found = new Map<string, Row[]>();
+    for (const row of rows) {
+      const key = lookupKey(row.member_user_id, row.member_account_id);
+      const group = found.get(key);
+      if (group) group.push(row);
+      else found.set(key, [row]);
+    }
+    for (const lookup of batch) {
+      const group = found.get(lookupKey(lookup.userId, lookup.accountId));
+      lookup.resolve(group && this.membership(group));
+    }
+  }
+
+  private membership(rows: Row[]): MembershipWithKeys {
+    const keys = rows
+      .filter((row) => row.id != null)
+      .map((row) => {
+        const key: Record<string, unknown> = {};
+        for (const column of this.keyColumns) key[column.propertyName] = this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column);
+        return key as PublicProviderKey;
+      })
+      .sort((a, b) => PROVIDER_ORDER.indexOf(a.provider) - PROVIDER_ORDER.indexOf(b.provider));
+    return { role: rows[0].role as Role, plan: rows[0].plan as Plan, keys };
+  }
+
+  private statement(size: number): string {
+    return (this.statements[size] ??= [
+      'SELECT m.user_id AS member_user_id, m.account_id AS member_account_id, m.role AS role, a.plan AS plan,',
+      this.keyColumns.map((column) => `k.${column.databaseName}`).join(', '),
+      'FROM memberships m INNER JOIN accounts a ON a.id = m.account_id',
+      'LEFT JOIN provider_keys k ON k.account_id = m.account_id',
+      `WHERE ${Array.from({ length: size }, () => '(m.user_id = ? AND m.account_id = ?)').join(' OR ')}`,
+    ].join(' '));
+  }
+}
+
+const readers = new WeakMap<DataSource, MembershipReader>();
+
 /** The membership of the user in the account, or undefined when they are not a member. */
-export async function readMembership(dataSource: DataSource, userId: string, accountId: string): Promise<MembershipWithKeys | undefined> {
-  const { sql, keyColumns } = statementFor(dataSource);
-  const rows = await select(dataSource, sql, [userId, accountId]);
-  if (rows.length === 0) return undefined;
-  const keys = rows
-    .filter((row) => row.id != null)
-    .map((row) => {
-      const key: Record<string, unknown> = {};
-      for (const column of keyColumns) key[column.propertyName] = dataSource.driver.prepareHydratedValue(row[column.databaseName], column);
-      return key as PublicProviderKey;
-    })
-    .sort((a, b) => PROVIDER_ORDER.indexOf(a.provider) - PROVIDER_ORDER.indexOf(b.provider));
-  return { role: rows[0].role as Role, plan: rows[0].plan as Plan, keys };
+export function readMembership(dataSource: DataSource, userId: string, accountId: string): Promise<MembershipWithKeys | undefined> {
+  let reader = readers.get(dataSource);
+  if (!reader) readers.set(dataSource, (reader = new MembershipReader(dataSource)));
+  return reader.read(userId, accountId);
 }
