@@ -89,6 +89,10 @@ describe.each(['sqlite', 'mariadb'] as const)('the service process [%s]', (datab
       expect(await me(service.url, token('user_alice', 'acct_acme'))).toEqual({ data: { me: { role: 'ADMIN', plan: 'GROWTH' } } });
       expect(await me(service.url, token('user_bob', 'acct_acme'))).toEqual({ data: { me: { role: 'MEMBER', plan: 'GROWTH' } } });
       expect((await me(service.url, token('user_alice', 'acct_globex'))).errors[0].extensions.code).toBe('FORBIDDEN');
+      // Log lines are written in chunks, but a quiet service's lines still reach stdout within moments.
+      const operationLines = () => service.output().split('\n').filter((line) => line.includes('"msg":"graphql operation"'));
+      for (let waited = 0; operationLines().length < 3 && waited < 1_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(operationLines()).toHaveLength(3);
 
       // An in-flight request: headers sent, body still coming when SIGTERM arrives.
       const body = JSON.stringify({ query: '{ me { role } }' });
