@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { createConnection } from 'mysql2/promise';
+import { createConnection, createPool, PoolConnection } from 'mysql2/promise';
 import { Account } from '../src/accounts/account.entity';
 import { Membership } from '../src/accounts/membership.entity';
 import { Plan, Role } from '../src/accounts/plan.enum';
@@ -122,6 +122,77 @@ async function localSocket(): Promise<string | undefined> {
   }
 }
 
+/**
+ * The write pairs with nothing but the database: the statements the service sends for one
+ * addProviderKey and one removeProviderKey (the membership read, then the transaction), from
+ * CONNECTIONS bare mysql2 clients on a pool as large as the service's, for SECONDS. No HTTP, no
+ * GraphQL, no TypeORM: the least a write can take on this machine and this MariaDB.
+ */
+async function writeFloor(databaseUrl: string, socketPath: string | undefined, firstAccount: number): Promise<Omit<Figures, 'name' | 'unexpected'>> {
+  const pool = createPool({ uri: databaseUrl, socketPath, connectionLimit: 10, timezone: 'Z' });
+  // The write scenario may have stopped between an add and its remove.
+  await pool.query('DELETE FROM provider_keys WHERE provider = ?', [AiProvider.MISTRAL]);
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  const membership = (account: string, user: string) =>
+    pool.execute('SELECT m.role, a.plan, k.id FROM memberships m INNER JOIN accounts a ON a.id = m.account_id LEFT JOIN provider_keys k ON k.account_id = m.account_id WHERE m.user_id = ? AND m.account_id = ?', [user, account]);
+  const inTransaction = async (work: (connection: PoolConnection) => Promise<void>) => {
+    const connection = await pool.getConnection();
+    try {
+      await connection.query('START TRANSACTION');
+      await work(connection);
+      await connection.query('COMMIT');
+    } finally {
+      connection.release();
+    }
+  };
+  const add = (account: string, user: string) =>
+    inTransaction(async (connection) => {
+      const id = crypto.randomUUID();
+      await connection.query(
+        'INSERT INTO provider_keys (id, account_id, provider, ciphertext, iv, auth_tag, wrapped_key, master_key_version, last_four, label, endpoint, deployment, health, last_tested_at, last_test_message, version, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, account, AiProvider.MISTRAL, crypto.randomBytes(45), crypto.randomBytes(12), crypto.randomBytes(16), crypto.randomBytes(60), 1, 'abcd', null, null, null, KeyHealth.UNTESTED, null, null, 1, user],
+      );
+      await connection.query('INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health) VALUES (?, ?, ?, ?, ?, ?)', [account, AiProvider.MISTRAL, 'ADDED', user, 'abcd', KeyHealth.UNTESTED]);
+      await connection.query('SELECT id, provider, last_four, label, endpoint, deployment, health, last_tested_at, last_test_message, version, created_by, created_at, updated_at FROM provider_keys WHERE account_id = ? AND provider = ?', [account, AiProvider.MISTRAL]);
+    });
+  const remove = (account: string, user: string) =>
+    inTransaction(async (connection) => {
+      const [rows] = await connection.query('SELECT * FROM provider_keys WHERE account_id = ? AND provider = ? FOR UPDATE', [account, AiProvider.MISTRAL]);
+      const key = (rows as Record<string, Buffer & string>[])[0];
+      const zeros = (column: string) => Buffer.alloc(key[column].length);
+      await connection.query('UPDATE provider_keys SET ciphertext = ?, iv = ?, auth_tag = ?, wrapped_key = ? WHERE id = ?', [zeros('ciphertext'), zeros('iv'), zeros('auth_tag'), zeros('wrapped_key'), key.id]);
+      await connection.query('DELETE FROM provider_keys WHERE id = ? AND account_id = ?', [key.id, account]);
+      await connection.query('INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health) VALUES (?, ?, ?, ?, ?, ?)', [account, AiProvider.MISTRAL, 'REMOVED', user, key.last_four, null]);
+    });
+  const client = async (index: number) => {
+    for (let pass = 0; Date.now() < deadline; pass += 1) {
+      const n = (firstAccount + index + pass * CONNECTIONS) % ACCOUNTS;
+      for (const write of [add, remove]) {
+        const started = performance.now();
+        try {
+          await membership(`acct_bench_${n}`, `user_bench_${n}`);
+          await write(`acct_bench_${n}`, `user_bench_${n}`);
+          latencies.push(performance.now() - started);
+        } catch {
+          errors += 1;
+        }
+      }
+    }
+  };
+  const started = performance.now();
+  try {
+    await Promise.all(Array.from({ length: CONNECTIONS }, (_, index) => client(index)));
+  } finally {
+    await pool.end();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { rps: latencies.length / seconds, p50: percentile(0.5), p99: percentile(0.99), errors, non2xx: 0 };
+}
+
 async function main(): Promise<void> {
   const database = `byok_bench_${crypto.randomBytes(4).toString('hex')}`;
   const databaseUrl = `${SERVER_URL}/${database}`;
@@ -198,6 +269,7 @@ async function main(): Promise<void> {
       baselines.push(await measureBaseline());
       results.push({ ...figures, baselineRps: (baselines.at(-2)!.rps + baselines.at(-1)!.rps) / 2 });
     }
+    const floor = await writeFloor(databaseUrl, socket, 0);
     const total = (pick: (figures: Figures) => number) => baselines.reduce((sum, figures) => sum + pick(figures), 0);
     const mean = (pick: (figures: Figures) => number) => total(pick) / baselines.length;
     const baselineFigures: Figures = {
@@ -239,7 +311,7 @@ async function main(): Promise<void> {
     setTimeout(() => service.kill('SIGTERM'), 1_500);
     const [shutdownLoad, exitCode] = await Promise.all([underLoad, exited]);
 
-    report(socket ? `MariaDB on this host through its Unix socket (one row over loopback TCP)` : 'MariaDB over TCP', baselineFigures, results, { rssAt10k, rssAt100k, peakRss }, { exitCode, answered: shutdownLoad.requests.total, non2xx: shutdownLoad.non2xx, errors: shutdownLoad.errors });
+    report(socket ? `MariaDB on this host through its Unix socket (one row over loopback TCP)` : 'MariaDB over TCP', baselineFigures, results, floor, { rssAt10k, rssAt100k, peakRss }, { exitCode, answered: shutdownLoad.requests.total, non2xx: shutdownLoad.non2xx, errors: shutdownLoad.errors });
   } finally {
     for (const child of children) child.kill('SIGKILL');
     const connection = await createConnection({ uri: SERVER_URL });
@@ -248,7 +320,7 @@ async function main(): Promise<void> {
   }
 }
 
-function report(database: string, baseline: Figures, results: Measured[], memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
+function report(database: string, baseline: Figures, results: Measured[], floor: Omit<Figures, 'name' | 'unexpected'>, memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
   const ratio = (r: Measured) => r.rps / r.baselineRps;
   const row = (r: Figures, baselineRps: string, ratioText: string) =>
@@ -272,6 +344,8 @@ function report(database: string, baseline: Figures, results: Measured[], memory
     ...rows,
     ``,
     `Targets: ${targets.join('; ')}.`,
+    ``,
+    `The write pairs with nothing but the database (the same statements from ${CONNECTIONS} bare mysql2 clients in the benchmark's process: no HTTP, no GraphQL, no service): ${floor.rps.toFixed(0)} writes/s, p50 ${floor.p50.toFixed(1)} ms, p99 ${floor.p99.toFixed(1)} ms, ${floor.errors} errors.`,
     ``,
     `Memory of the service: peak RSS ${mib(memory.peakRss)}; RSS ${mib(memory.rssAt10k)} after 10,000 requests of providerKeys and ${mib(memory.rssAt100k)} after 100,000.`,
     ``,

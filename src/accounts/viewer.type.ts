@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Plan, Role } from './plan.enum';
 
-@ObjectType('Viewer', { description: 'The signed-in user in the account the request acts in.' })
+@ObjectType('Viewer', { simpleResolvers: true, description: 'The signed-in user in the account the request acts in.' })
 export class ViewerType {
   @Field(() => ID)
   userId: string;

@@ -9,6 +9,9 @@ import { ProviderKeyResolver } from '../provider-keys/provider-key.resolver';
 import { AiSettingsResolver } from '../routing/ai-settings.resolver';
 
 // The schema as type-graphql builds it from the resolvers, and the same schema behind the permission map.
+// Output types are declared with `simpleResolvers: true`: this schema has no type-graphql middlewares or
+// auth checker (access is the permission map's job), so their fields are read as plain properties
+// instead of each going through type-graphql's middleware runner.
 
 export const RESOLVERS = [MeResolver, AiSettingsResolver, ProviderKeyResolver] as const;
 

@@ -11,7 +11,7 @@ import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity
 
 registerEnumType(ProviderKeyAction, { name: 'ProviderKeyAction' });
 
-@ObjectType('ProviderKey')
+@ObjectType('ProviderKey', { simpleResolvers: true })
 export class ProviderKeyType {
   @Field(() => ID)
   id: string;
@@ -75,7 +75,7 @@ export function toProviderKeyType(key: PublicProviderKey, plan: Plan): ProviderK
   };
 }
 
-@ObjectType('ConnectionTest')
+@ObjectType('ConnectionTest', { simpleResolvers: true })
 export class ConnectionTestType implements ConnectionTestResult {
   @Field(() => AiProvider)
   provider: AiProvider;
@@ -99,7 +99,7 @@ export class ConnectionTestType implements ConnectionTestResult {
   testedAt: Date;
 }
 
-@ObjectType('RemoveProviderKeyPayload')
+@ObjectType('RemoveProviderKeyPayload', { simpleResolvers: true })
 export class RemoveProviderKeyPayload {
   @Field(() => AiProvider)
   provider: AiProvider;
@@ -108,7 +108,7 @@ export class RemoveProviderKeyPayload {
   billingMode: BillingMode;
 }
 
-@ObjectType('ProviderKeyEvent')
+@ObjectType('ProviderKeyEvent', { simpleResolvers: true })
 export class ProviderKeyEventType {
   @Field(() => ID)
   id: string;
@@ -144,7 +144,7 @@ export function toProviderKeyEventType(event: ProviderKeyEvent): ProviderKeyEven
   };
 }
 
-@ObjectType('PageInfo')
+@ObjectType('PageInfo', { simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage: boolean;
@@ -153,7 +153,7 @@ export class PageInfo {
   endCursor: string | null;
 }
 
-@ObjectType('ProviderKeyEventEdge')
+@ObjectType('ProviderKeyEventEdge', { simpleResolvers: true })
 export class ProviderKeyEventEdge {
   @Field(() => String)
   cursor: string;
@@ -162,7 +162,7 @@ export class ProviderKeyEventEdge {
   node: ProviderKeyEventType;
 }
 
-@ObjectType('ProviderKeyEventConnection')
+@ObjectType('ProviderKeyEventConnection', { simpleResolvers: true })
 export class ProviderKeyEventConnection {
   @Field(() => [ProviderKeyEventEdge])
   edges: ProviderKeyEventEdge[];

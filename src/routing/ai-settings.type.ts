@@ -3,7 +3,7 @@ import { BillingMode, Plan } from '../accounts/plan.enum';
 import { AiProvider, AiTask, KeyHealth } from '../providers/ai-provider.enum';
 import { ProviderKeyType } from '../provider-keys/provider-key.type';
 
-@ObjectType('ProviderOption', { description: 'One entry of the provider dropdown.' })
+@ObjectType('ProviderOption', { simpleResolvers: true, description: 'One entry of the provider dropdown.' })
 export class ProviderOption {
   @Field(() => AiProvider)
   provider: AiProvider;
@@ -24,7 +24,7 @@ export class ProviderOption {
   key: ProviderKeyType | null;
 }
 
-@ObjectType('AiTaskRoute')
+@ObjectType('AiTaskRoute', { simpleResolvers: true })
 export class AiTaskRoute {
   @Field(() => AiTask)
   task: AiTask;
@@ -42,7 +42,7 @@ export class AiTaskRoute {
   health: KeyHealth | null;
 }
 
-@ObjectType('AiSettings')
+@ObjectType('AiSettings', { simpleResolvers: true })
 export class AiSettings {
   @Field(() => Plan)
   plan: Plan;

@@ -1,4 +1,4 @@
-import { graphql, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
+import { defaultFieldResolver, graphql, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { buildBareSchema } from '../../src/graphql/schema';
 import { PERMISSIONS, permissionMiddleware } from '../../src/auth/permissions';
@@ -58,7 +58,8 @@ describe('permission middleware', () => {
     const field = (type: string, name: string) => (schema.getType(type) as GraphQLObjectType).getFields()[name];
     const anonymous = { auth: { verifiedToken: async () => ({ status: 'anonymous' }) } };
     const resolveOn = (type: string, name: string, parent: object, context: object) =>
-      field(type, name).resolve!(parent, {}, context, { fieldName: name, parentType: schema.getType(type) } as never);
+      // A field without a resolver of its own is read by graphql-js's default resolver.
+      (field(type, name).resolve ?? defaultFieldResolver)(parent, {}, context, { fieldName: name, parentType: schema.getType(type) } as never);
     // A leaf of an allowed type: a plain value, no awaited rule in front of it.
     expect(resolveOn('ProviderKey', 'maskedKey', { maskedKey: 'x9Qa' }, anonymous)).toBe('x9Qa');
     expect(resolveOn('ProviderOption', 'displayName', { displayName: 'OpenAI' }, anonymous)).toBe('OpenAI');
