@@ -27,6 +27,7 @@ const SERVER_URL = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:33
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ACCOUNTS = 1_000;
+const SLICES = 5;
 const ROOT = path.resolve(__dirname, '../..');
 
 interface Figures {
@@ -40,7 +41,7 @@ interface Figures {
   unexpected: number;
 }
 
-/** A scenario of the service, with the mean of the baseline measured just before and just after it. */
+/** A scenario of the service, with the throughput of the baseline slices measured between its own. */
 interface Measured extends Figures {
   baselineRps: number;
 }
@@ -81,31 +82,62 @@ function isExpected(body: string, expect: Request['expect'] = 'data'): boolean {
   return expect === 'data' ? !json.errors && json.data != null : json.errors?.[0]?.extensions?.code === expect;
 }
 
-async function load(name: string, url: string, requests: Request[], tokenFor?: (client: number) => string, extra: Partial<autocannon.Options> = {}): Promise<Figures> {
+/** One autocannon run, with every response's latency kept so that runs can be combined exactly. */
+interface Sample extends Omit<Figures, 'p50' | 'p99'> {
+  latencies: number[];
+}
+
+function load(name: string, url: string, requests: Request[], tokenFor?: (client: number) => string, extra: Partial<autocannon.Options> = {}): Promise<Sample> {
   let client = 0;
   let unexpected = 0;
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    headers: { 'content-type': 'application/json' },
-    requests: requests.map((request) => ({
-      method: 'POST',
-      body: request.body,
-      // autocannon starts each pass through the sequence with a fresh context: a pass acts as one account.
-      setupRequest: (req: autocannon.Request, context: { token?: string }) => {
-        if (!tokenFor) return req;
-        context.token ??= tokenFor(client++);
-        return { ...req, headers: { ...req.headers, authorization: `Bearer ${context.token}` } };
+  const latencies: number[] = [];
+  return new Promise((resolve, reject) => {
+    const run = autocannon(
+      {
+        url,
+        method: 'POST',
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        headers: { 'content-type': 'application/json' },
+        requests: requests.map((request) => ({
+          method: 'POST',
+          body: request.body,
+          // autocannon starts each pass through the sequence with a fresh context: a pass acts as one account.
+          setupRequest: (req: autocannon.Request, context: { token?: string }) => {
+            if (!tokenFor) return req;
+            context.token ??= tokenFor(client++);
+            return { ...req, headers: { ...req.headers, authorization: `Bearer ${context.token}` } };
+          },
+          onResponse: (_status: number, body: string) => {
+            if (!isExpected(body, request.expect)) unexpected += 1;
+          },
+        })),
+        ...extra,
       },
-      onResponse: (_status: number, body: string) => {
-        if (!isExpected(body, request.expect)) unexpected += 1;
-      },
-    })),
-    ...extra,
+      (error, result) =>
+        error ? reject(error) : resolve({ name, rps: result.requests.average, latencies, errors: result.errors, non2xx: result.non2xx, unexpected }),
+    );
+    run.on('response', (_client, _status, _bytes, milliseconds) => latencies.push(milliseconds));
   });
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, unexpected };
+}
+
+function percentiles(latencies: number[]): Pick<Figures, 'p50' | 'p99'> {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/** Slices of equal length as one measurement: mean throughput, percentiles over all their responses. */
+function combine(parts: Sample[]): Figures {
+  const sum = (pick: (sample: Sample) => number) => parts.reduce((total, sample) => total + pick(sample), 0);
+  return {
+    name: parts[0].name,
+    rps: sum((p) => p.rps) / parts.length,
+    ...percentiles(parts.flatMap((p) => p.latencies)),
+    errors: sum((p) => p.errors),
+    non2xx: sum((p) => p.non2xx),
+    unexpected: sum((p) => p.unexpected),
+  };
 }
 
 const body = (query: string, variables?: unknown) => JSON.stringify({ query, variables });
@@ -188,9 +220,7 @@ async function writeFloor(databaseUrl: string, socketPath: string | undefined, f
     await pool.end();
   }
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { rps: latencies.length / seconds, p50: percentile(0.5), p99: percentile(0.99), errors, non2xx: 0 };
+  return { rps: latencies.length / seconds, ...percentiles(latencies), errors, non2xx: 0 };
 }
 
 async function main(): Promise<void> {
@@ -243,14 +273,22 @@ async function main(): Promise<void> {
     const remove = body('mutation Remove { removeProviderKey(provider: MISTRAL) { billingMode } }');
     const warmup = { duration: 2 } as const;
 
-    process.stdout.write(`Measuring, ${CONNECTIONS} connections, ${SECONDS} s per scenario…\n`);
+    process.stdout.write(`Measuring, ${CONNECTIONS} connections, ${SECONDS} s per scenario in ${SLICES} slices…\n`);
     const baselineRequest = [{ body: body('{ __typename }') }];
-    const measureBaseline = () => load('baseline: bare Apollo `{ __typename }`', baselineUrl, baselineRequest);
+    const baselineName = 'baseline: bare Apollo `{ __typename }`';
     // Passes rotate through the seeded accounts, each with its own admin token.
     const asAdmin = (offset: number) => (c: number) => tokens[(c + offset) % ACCOUNTS];
     await load('warm-up', baselineUrl, baselineRequest, undefined, warmup);
     await load('warm-up', serviceUrl, [{ body: providerKeys }], asAdmin(0), warmup);
-    type Scenario = [name: string, requests: Request[], tokenFor?: (client: number) => string, url?: string];
+    // A write slice can stop between an add and its remove; the next slice starts without that key.
+    // Requests cut off at the slice's end still complete in the service: they are given time to first.
+    const dropLeftoverKeys = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const connection = await createConnection({ uri: databaseUrl });
+      await connection.query('DELETE FROM provider_keys WHERE provider = ?', [AiProvider.MISTRAL]);
+      await connection.end();
+    };
+    type Scenario = [name: string, requests: Request[], tokenFor?: (client: number) => string, url?: string, afterSlice?: () => Promise<void>];
     const scenarios: Scenario[] = [
       // The ceiling of any signed-in operation: the service's own work with a token and no database.
       ['service: `{ __typename }` with a token', baselineRequest, asAdmin(0)],
@@ -258,29 +296,26 @@ async function main(): Promise<void> {
       ...(tcpService ? [['providerKeys (admin), database over loopback TCP', [{ body: providerKeys }], asAdmin(0), tcpServiceUrl] satisfies Scenario] : []),
       ['aiSettings (admin)', [{ body: aiSettings }], asAdmin(100)],
       ['denied: providerKeys without a token', [{ body: providerKeys, expect: 'UNAUTHENTICATED' }]],
-      ['addProviderKey + removeProviderKey pairs', [{ body: add }, { body: remove }], asAdmin(500)],
+      ['addProviderKey + removeProviderKey pairs', [{ body: add }, { body: remove }], asAdmin(500), serviceUrl, dropLeftoverKeys],
     ];
-    // The baseline is measured again between scenarios, and each scenario is compared with the mean of
-    // the two around it: on a shared machine, speed drifts over a run of several minutes.
-    const baselines = [await measureBaseline()];
+    // On a shared machine speed drifts within seconds, not only over minutes: each scenario runs in
+    // slices, each right after a slice of the baseline, and is compared with those baseline slices.
+    const slice = { duration: SECONDS / SLICES };
+    const baselineSlices: Sample[] = [];
     const results: Measured[] = [];
-    for (const [name, requests, tokenFor, url = serviceUrl] of scenarios) {
-      const figures = await load(name, url, requests, tokenFor);
-      baselines.push(await measureBaseline());
-      results.push({ ...figures, baselineRps: (baselines.at(-2)!.rps + baselines.at(-1)!.rps) / 2 });
+    for (const [name, requests, tokenFor, url = serviceUrl, afterSlice] of scenarios) {
+      const baselineParts: Sample[] = [];
+      const parts: Sample[] = [];
+      for (let i = 0; i < SLICES; i++) {
+        baselineParts.push(await load(baselineName, baselineUrl, baselineRequest, undefined, slice));
+        parts.push(await load(name, url, requests, tokenFor, slice));
+        await afterSlice?.();
+      }
+      baselineSlices.push(...baselineParts);
+      results.push({ ...combine(parts), baselineRps: combine(baselineParts).rps });
     }
     const floor = await writeFloor(databaseUrl, socket, 0);
-    const total = (pick: (figures: Figures) => number) => baselines.reduce((sum, figures) => sum + pick(figures), 0);
-    const mean = (pick: (figures: Figures) => number) => total(pick) / baselines.length;
-    const baselineFigures: Figures = {
-      name: baselines[0].name,
-      rps: mean((b) => b.rps),
-      p50: mean((b) => b.p50),
-      p99: mean((b) => b.p99),
-      errors: total((b) => b.errors),
-      non2xx: total((b) => b.non2xx),
-      unexpected: total((b) => b.unexpected),
-    };
+    const baselineFigures = combine(baselineSlices);
 
     // Memory: RSS after 10,000 and after 100,000 requests of the busiest read.
     let seen = 0;
@@ -333,13 +368,13 @@ function report(database: string, baseline: Figures, results: Measured[], floor:
   const targets = [
     `providerKeys at ${(ratio(find('providerKeys')) * 100).toFixed(0)}% of the baseline's requests per second (target ≥ 50%)`,
     `denied path at ${(ratio(find('denied')) * 100).toFixed(0)}% (target ≥ 80%)`,
-    `p99 of the service's scenarios: ${results.map((r) => `${r.p99} ms`).join(', ')} (target < 25 ms at ${CONNECTIONS} connections)`,
+    `p99 of the service's scenarios: ${results.map((r) => `${+r.p99.toFixed(1)} ms`).join(', ')} (target < 25 ms at ${CONNECTIONS} connections)`,
   ];
   const cpus = os.cpus();
   const text = [
-    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, ${database}; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run and measured before the first scenario and after each one; a scenario's ratio is to the mean of the baseline just before and just after it (the baseline row gives the mean of its ${results.length + 1} measurements). Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
+    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, ${database}; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run. Each scenario runs in ${SLICES} slices of ${SECONDS / SLICES} s, each right after a slice of the baseline, and its ratio is to those baseline slices; requests/s is the slices' mean, p50 and p99 are over all their responses (the baseline row covers all ${results.length * SLICES} baseline slices). Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
     ``,
-    `| scenario | requests/s | baseline around it, requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx | unexpected answers |`,
+    `| scenario | requests/s | baseline in its slices, requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx | unexpected answers |`,
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...rows,
     ``,
