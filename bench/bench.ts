@@ -155,12 +155,12 @@ async function localSocket(): Promise<string | undefined> {
 }
 
 /**
- * The write pairs with nothing but the database: the statements the service sends for one
+ * The write pairs with nothing but the database: the sequence of statements the service sends for one
  * addProviderKey and one removeProviderKey (the membership read, then the transaction), from
  * CONNECTIONS bare mysql2 clients on a pool as large as the service's, for SECONDS. No HTTP, no
  * GraphQL, no TypeORM: the least a write can take on this machine and this MariaDB.
  */
-async function writeFloor(databaseUrl: string, socketPath: string | undefined, firstAccount: number): Promise<Omit<Figures, 'name' | 'unexpected'>> {
+async function writeFloor(databaseUrl: string, socketPath: string | undefined): Promise<Omit<Figures, 'name' | 'unexpected'>> {
   const pool = createPool({ uri: databaseUrl, socketPath, connectionLimit: 10, timezone: 'Z' });
   // The write scenario may have stopped between an add and its remove.
   await pool.query('DELETE FROM provider_keys WHERE provider = ?', [AiProvider.MISTRAL]);
@@ -200,7 +200,7 @@ async function writeFloor(databaseUrl: string, socketPath: string | undefined, f
     });
   const client = async (index: number) => {
     for (let pass = 0; Date.now() < deadline; pass += 1) {
-      const n = (firstAccount + index + pass * CONNECTIONS) % ACCOUNTS;
+      const n = (index + pass * CONNECTIONS) % ACCOUNTS;
       for (const write of [add, remove]) {
         const started = performance.now();
         try {
@@ -314,7 +314,7 @@ async function main(): Promise<void> {
       baselineSlices.push(...baselineParts);
       results.push({ ...combine(parts), baselineRps: combine(baselineParts).rps });
     }
-    const floor = await writeFloor(databaseUrl, socket, 0);
+    const floor = await writeFloor(databaseUrl, socket);
     const baselineFigures = combine(baselineSlices);
 
     // Memory: RSS after 10,000 and after 100,000 requests of the busiest read.
@@ -380,7 +380,7 @@ function report(database: string, baseline: Figures, results: Measured[], floor:
     ``,
     `Targets: ${targets.join('; ')}.`,
     ``,
-    `The write pairs with nothing but the database (the same statements from ${CONNECTIONS} bare mysql2 clients in the benchmark's process: no HTTP, no GraphQL, no service): ${floor.rps.toFixed(0)} writes/s, p50 ${floor.p50.toFixed(1)} ms, p99 ${floor.p99.toFixed(1)} ms, ${floor.errors} errors.`,
+    `The write pairs with nothing but the database (the same sequence of statements from ${CONNECTIONS} bare mysql2 clients in the benchmark's process: no HTTP, no GraphQL, no service): ${floor.rps.toFixed(0)} writes/s, p50 ${floor.p50.toFixed(1)} ms, p99 ${floor.p99.toFixed(1)} ms, ${floor.errors} errors.`,
     ``,
     `Memory of the service: peak RSS ${mib(memory.peakRss)}; RSS ${mib(memory.rssAt10k)} after 10,000 requests of providerKeys and ${mib(memory.rssAt100k)} after 100,000.`,
     ``,
