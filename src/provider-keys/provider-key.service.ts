@@ -74,6 +74,22 @@ async function insertOnly<T extends ObjectLiteral>(manager: EntityManager, targe
   await manager.createQueryBuilder().insert().into(target).values(values).updateEntity(false).execute();
 }
 
+/**
+ * What a connection test leaves on a key (nothing, when it was saved unverified). The time is kept to
+ * the second on both databases, as MySQL's column holds it, so an answer built here shows what is stored.
+ */
+function testedColumns(result: ConnectionTestResult | undefined): Pick<ProviderKey, 'health' | 'lastTestedAt' | 'lastTestMessage'> {
+  if (!result) return { health: KeyHealth.UNTESTED, lastTestedAt: null, lastTestMessage: null };
+  return { health: result.health, lastTestedAt: new Date(Math.floor(result.testedAt.getTime() / 1000) * 1000), lastTestMessage: result.message };
+}
+
+/** Zeros as long as each stored value, so the overwrite replaces the key material where it lies. */
+function zeroedKeyMaterial(manager: EntityManager): QueryDeepPartialEntity<ProviderKey> {
+  const zeros = (column: string) =>
+    manager.connection.options.type === 'better-sqlite3' ? () => `zeroblob(length(${column}))` : () => `REPEAT(X'00', LENGTH(${column}))`;
+  return { ciphertext: zeros('ciphertext'), iv: zeros('iv'), tag: zeros('auth_tag'), wrappedKey: zeros('wrapped_key') };
+}
+
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { driverError?: { code?: string } }).driverError?.code;
   return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -106,6 +122,7 @@ export class ProviderKeyService {
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
 
     const key = new ProviderKey();
+    const now = new Date(); // set here, not by the database: the answer needs no read-back
     Object.assign(key, {
       id: crypto.randomUUID(),
       accountId: viewer.accountId,
@@ -114,19 +131,19 @@ export class ProviderKeyService {
       label,
       endpoint: candidate.endpoint,
       deployment: candidate.deployment,
-      health: result?.health ?? KeyHealth.UNTESTED,
-      lastTestedAt: result?.testedAt ?? null,
-      lastTestMessage: result?.message ?? null,
+      ...testedColumns(result),
       version: 1,
       createdBy: viewer.userId,
+      createdAt: now,
+      updatedAt: now,
     });
     Object.assign(key, this.seal(candidate.apiKey, key));
     try {
-      return await inTransaction(this.deps.dataSource, async (manager) => {
+      await inTransaction(this.deps.dataSource, async (manager) => {
         await insertOnly(manager, ProviderKey, key);
         await this.record(manager, viewer, key, ProviderKeyAction.ADDED);
-        return this.publicView(manager, viewer, key.provider);
       });
+      return toProviderKeyType(key, viewer.plan);
     } catch (error) {
       if (isUniqueViolation(error)) throw this.exists(candidate.provider);
       throw error;
@@ -159,7 +176,7 @@ export class ProviderKeyService {
       const updated = await manager.update(
         ProviderKey,
         { id: stored.id, accountId: viewer.accountId, version: stored.version },
-        { health: result.health, lastTestedAt: result.testedAt, lastTestMessage: result.message },
+        testedColumns(result),
       );
       if (updated.affected) await this.record(manager, viewer, stored, ProviderKeyAction.TESTED, result.health);
     });
@@ -195,9 +212,7 @@ export class ProviderKeyService {
         lastFour: lastFourOf(candidate.apiKey),
         endpoint: candidate.endpoint,
         deployment: candidate.deployment,
-        health: result?.health ?? KeyHealth.UNTESTED,
-        lastTestedAt: result?.testedAt ?? null,
-        lastTestMessage: result?.message ?? null,
+        ...testedColumns(result),
         version: locked.version + 1,
       };
       // The version condition makes a lost update impossible even where row locks are not available.
@@ -210,18 +225,18 @@ export class ProviderKeyService {
   }
 
   async remove(viewer: Viewer, provider: AiProvider): Promise<RemoveProviderKeyPayload> {
+    const where = { accountId: viewer.accountId, provider };
     await inTransaction(this.deps.dataSource, async (manager) => {
-      const key = await this.find(manager, viewer.accountId, provider, true);
-      if (!key) throw notFound(provider);
-      // Overwrite the key material before deleting the row, so no copy of it outlives the row.
-      await manager.update(ProviderKey, { id: key.id }, {
-        ciphertext: Buffer.alloc(key.ciphertext.length),
-        iv: Buffer.alloc(key.iv.length),
-        tag: Buffer.alloc(key.tag.length),
-        wrappedKey: Buffer.alloc(key.wrappedKey.length),
-      });
-      await manager.delete(ProviderKey, { id: key.id, accountId: viewer.accountId });
-      await this.record(manager, viewer, key, ProviderKeyAction.REMOVED);
+      // Overwrite the key material in place before deleting the row, so no copy of it outlives the row.
+      // The update also locks the row, so the audit row below reads the key that is removed.
+      const overwritten = await manager.createQueryBuilder().update(ProviderKey).set(zeroedKeyMaterial(manager)).where(where).updateEntity(false).execute();
+      if (!overwritten.affected) throw notFound(provider);
+      await manager.query(
+        `INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health)
+         SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?`,
+        [ProviderKeyAction.REMOVED, viewer.userId, viewer.accountId, provider],
+      );
+      await manager.delete(ProviderKey, where);
     });
     return { provider, billingMode: BillingMode.BUILT_IN };
   }
@@ -295,7 +310,7 @@ export class ProviderKeyService {
       action,
       actorId: viewer.userId,
       lastFour: key.lastFour,
-      health: health ?? (action === ProviderKeyAction.REMOVED ? null : key.health),
+      health: health ?? key.health,
     });
   }
 }

@@ -126,6 +126,34 @@ describe.each(DATABASES)('stored key encryption [%s]', (database) => {
       }
     }
   });
+
+  it('overwrites the key material with zeros of the same length, in place, before it deletes the row', async () => {
+    // A trigger keeps what the row holds at the moment it is deleted.
+    await app.dataSource.query('CREATE TABLE deleted_key_material (ciphertext BLOB, iv BLOB, auth_tag BLOB, wrapped_key BLOB)');
+    const copy = 'INSERT INTO deleted_key_material VALUES (OLD.ciphertext, OLD.iv, OLD.auth_tag, OLD.wrapped_key)';
+    await app.dataSource.query(
+      database === 'sqlite'
+        ? `CREATE TRIGGER keep_deleted BEFORE DELETE ON provider_keys BEGIN ${copy}; END`
+        : `CREATE TRIGGER keep_deleted BEFORE DELETE ON provider_keys FOR EACH ROW ${copy}`,
+    );
+    try {
+      await app.gql(AddProviderKeyDocument, { input: { provider: 'MISTRAL', apiKey: makeKey(AiProvider.MISTRAL), verify: false } }, alice);
+      const row = await keys().findOneByOrFail({ accountId: 'acct_acme', provider: AiProvider.MISTRAL });
+      expect((await app.gql(RemoveProviderKeyDocument, { provider: 'MISTRAL' }, alice)).errors).toBeUndefined();
+
+      const kept: Record<string, Buffer>[] = await app.dataSource.query('SELECT * FROM deleted_key_material');
+      expect(kept).toHaveLength(1);
+      expect(kept[0]).toEqual({
+        ciphertext: Buffer.alloc(row.ciphertext.length),
+        iv: Buffer.alloc(row.iv.length),
+        auth_tag: Buffer.alloc(row.tag.length),
+        wrapped_key: Buffer.alloc(row.wrappedKey.length),
+      });
+    } finally {
+      await app.dataSource.query('DROP TRIGGER keep_deleted');
+      await app.dataSource.query('DROP TABLE deleted_key_material');
+    }
+  });
 });
 
 /** Every value of every table, hex-encoded where binary, as one string. */
