@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -39,6 +39,9 @@ interface Figures {
   non2xx: number;
   /** GraphQL answers other than the one expected (data, or UNAUTHENTICATED for the denied path). */
   unexpected: number;
+  /** CPU time (user and system) per request, µs: of the server answering, and of MariaDB when it runs here. */
+  serverCpu: number;
+  databaseCpu: number;
 }
 
 /** A scenario of the service, with the throughput of the baseline slices measured between its own. */
@@ -83,14 +86,33 @@ function isExpected(body: string, expect: Request['expect'] = 'data'): boolean {
 }
 
 /** One autocannon run, with every response's latency kept so that runs can be combined exactly. */
-interface Sample extends Omit<Figures, 'p50' | 'p99'> {
+interface Sample extends Omit<Figures, 'p50' | 'p99' | 'serverCpu' | 'databaseCpu'> {
   latencies: number[];
+  /** CPU time used during the run, ms. */
+  serverCpuMs: number;
+  databaseCpuMs: number;
 }
 
-function load(name: string, url: string, requests: Request[], tokenFor?: (client: number) => string, extra: Partial<autocannon.Options> = {}): Promise<Sample> {
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** CPU time, user and system, that a process has used so far, in ms; NaN without a process to read. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** The processes whose CPU time a run is charged with: the server it loads, and MariaDB when it runs here. */
+interface Processes {
+  server: number | undefined;
+  database: number | undefined;
+}
+
+function load(name: string, url: string, processes: Processes, requests: Request[], tokenFor?: (client: number) => string, extra: Partial<autocannon.Options> = {}): Promise<Sample> {
   let client = 0;
   let unexpected = 0;
   const latencies: number[] = [];
+  const cpuBefore = { server: cpuMs(processes.server), database: cpuMs(processes.database) };
   return new Promise((resolve, reject) => {
     const run = autocannon(
       {
@@ -115,7 +137,13 @@ function load(name: string, url: string, requests: Request[], tokenFor?: (client
         ...extra,
       },
       (error, result) =>
-        error ? reject(error) : resolve({ name, rps: result.requests.average, latencies, errors: result.errors, non2xx: result.non2xx, unexpected }),
+        error
+          ? reject(error)
+          : resolve({
+              name, rps: result.requests.average, latencies, errors: result.errors, non2xx: result.non2xx, unexpected,
+              serverCpuMs: cpuMs(processes.server) - cpuBefore.server,
+              databaseCpuMs: cpuMs(processes.database) - cpuBefore.database,
+            }),
     );
     run.on('response', (_client, _status, _bytes, milliseconds) => latencies.push(milliseconds));
   });
@@ -130,6 +158,7 @@ function percentiles(latencies: number[]): Pick<Figures, 'p50' | 'p99'> {
 /** Slices of equal length as one measurement: mean throughput, percentiles over all their responses. */
 function combine(parts: Sample[]): Figures {
   const sum = (pick: (sample: Sample) => number) => parts.reduce((total, sample) => total + pick(sample), 0);
+  const responses = sum((p) => p.latencies.length);
   return {
     name: parts[0].name,
     rps: sum((p) => p.rps) / parts.length,
@@ -137,32 +166,39 @@ function combine(parts: Sample[]): Figures {
     errors: sum((p) => p.errors),
     non2xx: sum((p) => p.non2xx),
     unexpected: sum((p) => p.unexpected),
+    serverCpu: (sum((p) => p.serverCpuMs) * 1000) / responses,
+    databaseCpu: (sum((p) => p.databaseCpuMs) * 1000) / responses,
   };
 }
 
 const body = (query: string, variables?: unknown) => JSON.stringify({ query, variables });
 
-/** The Unix socket of the MariaDB at SERVER_URL, when that server runs on this host. */
-async function localSocket(): Promise<string | undefined> {
+/** The Unix socket and the process of the MariaDB at SERVER_URL, when that server runs on this host. */
+async function localServer(): Promise<{ socket?: string; pid?: number }> {
   const connection = await createConnection({ uri: SERVER_URL });
   try {
-    const [rows] = await connection.query('SELECT @@socket AS socket');
-    const socket = (rows as { socket: string | null }[])[0].socket;
-    return socket && fs.existsSync(socket) && fs.statSync(socket).isSocket() ? socket : undefined;
+    const [rows] = await connection.query('SELECT @@socket AS socket, @@pid_file AS pidFile');
+    const { socket, pidFile } = (rows as { socket: string | null; pidFile: string | null }[])[0];
+    if (!socket || !fs.existsSync(socket) || !fs.statSync(socket).isSocket()) return {};
+    const pid = pidFile && fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : NaN;
+    return { socket, pid: Number.isInteger(pid) && fs.existsSync(`/proc/${pid}/stat`) ? pid : undefined };
   } finally {
     await connection.end();
   }
 }
 
+/** The write pairs with nothing but the database, as measured by writeFloor. */
+type Floor = Pick<Figures, 'rps' | 'p50' | 'p99' | 'errors' | 'databaseCpu'>;
+
 /**
- * The write pairs with nothing but the database: the sequence of statements the service sends for one
+ * The write pairs with nothing but the database: the statements the service sends for one
  * addProviderKey and one removeProviderKey (the membership read, then the transaction), from
  * CONNECTIONS bare mysql2 clients on a pool as large as the service's, for SECONDS. No HTTP, no
  * GraphQL, no TypeORM: the least a write can take on this machine and this MariaDB.
  */
-async function writeFloor(databaseUrl: string, socketPath: string | undefined): Promise<Omit<Figures, 'name' | 'unexpected'>> {
+async function writeFloor(databaseUrl: string, server: { socket?: string; pid?: number }): Promise<Floor> {
   // Runs after the write scenario, whose last slice left no MISTRAL key behind (dropLeftoverKeys).
-  const pool = createPool({ uri: databaseUrl, socketPath, connectionLimit: 10, timezone: 'Z' });
+  const pool = createPool({ uri: databaseUrl, socketPath: server.socket, connectionLimit: 10, timezone: 'Z' });
   const latencies: number[] = [];
   let errors = 0;
   const deadline = Date.now() + SECONDS * 1000;
@@ -182,20 +218,20 @@ async function writeFloor(databaseUrl: string, socketPath: string | undefined): 
     inTransaction(async (connection) => {
       const id = crypto.randomUUID();
       await connection.query(
-        'INSERT INTO provider_keys (id, account_id, provider, ciphertext, iv, auth_tag, wrapped_key, master_key_version, last_four, label, endpoint, deployment, health, last_tested_at, last_test_message, version, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [id, account, AiProvider.MISTRAL, crypto.randomBytes(45), crypto.randomBytes(12), crypto.randomBytes(16), crypto.randomBytes(60), 1, 'abcd', null, null, null, KeyHealth.UNTESTED, null, null, 1, user],
+        'INSERT INTO provider_keys (id, account_id, provider, ciphertext, iv, auth_tag, wrapped_key, master_key_version, last_four, label, endpoint, deployment, health, last_tested_at, last_test_message, version, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, account, AiProvider.MISTRAL, crypto.randomBytes(45), crypto.randomBytes(12), crypto.randomBytes(16), crypto.randomBytes(60), 1, 'abcd', null, null, null, KeyHealth.UNTESTED, null, null, 1, user, new Date(), new Date()],
       );
       await connection.query('INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health) VALUES (?, ?, ?, ?, ?, ?)', [account, AiProvider.MISTRAL, 'ADDED', user, 'abcd', KeyHealth.UNTESTED]);
-      await connection.query('SELECT id, provider, last_four, label, endpoint, deployment, health, last_tested_at, last_test_message, version, created_by, created_at, updated_at FROM provider_keys WHERE account_id = ? AND provider = ?', [account, AiProvider.MISTRAL]);
     });
   const remove = (account: string, user: string) =>
     inTransaction(async (connection) => {
-      const [rows] = await connection.query('SELECT * FROM provider_keys WHERE account_id = ? AND provider = ? FOR UPDATE', [account, AiProvider.MISTRAL]);
-      const key = (rows as Record<string, Buffer & string>[])[0];
-      const zeros = (column: string) => Buffer.alloc(key[column].length);
-      await connection.query('UPDATE provider_keys SET ciphertext = ?, iv = ?, auth_tag = ?, wrapped_key = ? WHERE id = ?', [zeros('ciphertext'), zeros('iv'), zeros('auth_tag'), zeros('wrapped_key'), key.id]);
-      await connection.query('DELETE FROM provider_keys WHERE id = ? AND account_id = ?', [key.id, account]);
-      await connection.query('INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health) VALUES (?, ?, ?, ?, ?, ?)', [account, AiProvider.MISTRAL, 'REMOVED', user, key.last_four, null]);
+      const zeros = (column: string) => `${column} = REPEAT(X'00', LENGTH(${column}))`;
+      await connection.query(`UPDATE provider_keys SET ${['ciphertext', 'iv', 'auth_tag', 'wrapped_key'].map(zeros).join(', ')}, updated_at = CURRENT_TIMESTAMP(6) WHERE account_id = ? AND provider = ?`, [account, AiProvider.MISTRAL]);
+      await connection.query(
+        'INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health) SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?',
+        ['REMOVED', user, account, AiProvider.MISTRAL],
+      );
+      await connection.query('DELETE FROM provider_keys WHERE account_id = ? AND provider = ?', [account, AiProvider.MISTRAL]);
     });
   const client = async (index: number) => {
     for (let pass = 0; Date.now() < deadline; pass += 1) {
@@ -213,13 +249,15 @@ async function writeFloor(databaseUrl: string, socketPath: string | undefined): 
     }
   };
   const started = performance.now();
+  const cpuBefore = cpuMs(server.pid);
   try {
     await Promise.all(Array.from({ length: CONNECTIONS }, (_, index) => client(index)));
   } finally {
     await pool.end();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { rps: latencies.length / seconds, ...percentiles(latencies), errors, non2xx: 0 };
+  const databaseCpu = ((cpuMs(server.pid) - cpuBefore) * 1000) / latencies.length;
+  return { rps: latencies.length / seconds, ...percentiles(latencies), errors, databaseCpu };
 }
 
 async function main(): Promise<void> {
@@ -252,7 +290,8 @@ async function main(): Promise<void> {
     const tokens = await Promise.all(accounts.map((_, i) => signToken(config, { userId: `user_bench_${i}`, accountId: `acct_bench_${i}` }, '2h')));
     // The service talks to a MariaDB on this host as one would deploy it, through its Unix socket; a
     // second instance on loopback TCP shows what that transport costs (see docs/benchmarks.md).
-    const socket = await localSocket();
+    const server = await localServer();
+    const { socket } = server;
     const [servicePort, tcpServicePort, baselinePort] = [await freePort(), await freePort(), await freePort()];
     const service = startChild('src/main.js', { ...env, PORT: String(servicePort), ...(socket ? { DATABASE_URL: `${databaseUrl}?socket=${socket}` } : {}) });
     const tcpService = socket ? startChild('src/main.js', { ...env, PORT: String(tcpServicePort) }) : undefined;
@@ -277,8 +316,9 @@ async function main(): Promise<void> {
     const baselineName = 'baseline: bare Apollo `{ __typename }`';
     // Passes rotate through the seeded accounts, each with its own admin token.
     const asAdmin = (offset: number) => (c: number) => tokens[(c + offset) % ACCOUNTS];
-    await load('warm-up', baselineUrl, baselineRequest, undefined, warmup);
-    await load('warm-up', serviceUrl, [{ body: providerKeys }], asAdmin(0), warmup);
+    const processes = (child: ChildProcess | undefined): Processes => ({ server: child?.pid, database: server.pid });
+    await load('warm-up', baselineUrl, processes(baseline), baselineRequest, undefined, warmup);
+    await load('warm-up', serviceUrl, processes(service), [{ body: providerKeys }], asAdmin(0), warmup);
     // A write slice can stop between an add and its remove; the next slice starts without that key.
     // Requests cut off at the slice's end still complete in the service: they are given time to first.
     const dropLeftoverKeys = async () => {
@@ -287,33 +327,36 @@ async function main(): Promise<void> {
       await connection.query('DELETE FROM provider_keys WHERE provider = ?', [AiProvider.MISTRAL]);
       await connection.end();
     };
-    type Scenario = [name: string, requests: Request[], tokenFor?: (client: number) => string, url?: string, afterSlice?: () => Promise<void>];
+    type Scenario = [name: string, requests: Request[], tokenFor?: (client: number) => string, target?: [url: string, child?: ChildProcess], afterSlice?: () => Promise<void>];
     const scenarios: Scenario[] = [
       // The ceiling of any signed-in operation: the service's own work with a token and no database.
       ['service: `{ __typename }` with a token', baselineRequest, asAdmin(0)],
       ['providerKeys (admin)', [{ body: providerKeys }], asAdmin(0)],
-      ...(tcpService ? [['providerKeys (admin), database over loopback TCP', [{ body: providerKeys }], asAdmin(0), tcpServiceUrl] satisfies Scenario] : []),
+      ...(tcpService ? [['providerKeys (admin), database over loopback TCP', [{ body: providerKeys }], asAdmin(0), [tcpServiceUrl, tcpService]] satisfies Scenario] : []),
       ['aiSettings (admin)', [{ body: aiSettings }], asAdmin(100)],
       ['denied: providerKeys without a token', [{ body: providerKeys, expect: 'UNAUTHENTICATED' }]],
-      ['addProviderKey + removeProviderKey pairs', [{ body: add }, { body: remove }], asAdmin(500), serviceUrl, dropLeftoverKeys],
+      ['addProviderKey + removeProviderKey pairs', [{ body: add }, { body: remove }], asAdmin(500), [serviceUrl, service], dropLeftoverKeys],
     ];
     // On a shared machine speed drifts within seconds, not only over minutes: each scenario runs in
     // slices, each right after a slice of the baseline, and is compared with those baseline slices.
     const slice = { duration: SECONDS / SLICES };
     const baselineSlices: Sample[] = [];
     const results: Measured[] = [];
-    for (const [name, requests, tokenFor, url = serviceUrl, afterSlice] of scenarios) {
+    for (const [name, requests, tokenFor, [url, child] = [serviceUrl, service], afterSlice] of scenarios) {
+      // A slice of its own first, not counted: V8 has not yet compiled a path that has not run (the writes).
+      await load('warm-up', url, processes(child), requests, tokenFor, slice);
+      await afterSlice?.();
       const baselineParts: Sample[] = [];
       const parts: Sample[] = [];
       for (let i = 0; i < SLICES; i++) {
-        baselineParts.push(await load(baselineName, baselineUrl, baselineRequest, undefined, slice));
-        parts.push(await load(name, url, requests, tokenFor, slice));
+        baselineParts.push(await load(baselineName, baselineUrl, processes(baseline), baselineRequest, undefined, slice));
+        parts.push(await load(name, url, processes(child), requests, tokenFor, slice));
         await afterSlice?.();
       }
       baselineSlices.push(...baselineParts);
       results.push({ ...combine(parts), baselineRps: combine(baselineParts).rps });
     }
-    const floor = await writeFloor(databaseUrl, socket);
+    const floor = await writeFloor(databaseUrl, server);
     const baselineFigures = combine(baselineSlices);
 
     // Memory: RSS after 10,000 and after 100,000 requests of the busiest read.
@@ -354,11 +397,12 @@ async function main(): Promise<void> {
   }
 }
 
-function report(database: string, baseline: Figures, results: Measured[], floor: Omit<Figures, 'name' | 'unexpected'>, memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
+function report(database: string, baseline: Figures, results: Measured[], floor: Floor, memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
   const ratio = (r: Measured) => r.rps / r.baselineRps;
+  const micros = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : '–');
   const row = (r: Figures, baselineRps: string, ratioText: string) =>
-    `| ${r.name} | ${r.rps.toFixed(0)} | ${baselineRps} | ${ratioText} | ${+r.p50.toFixed(1)} | ${+r.p99.toFixed(1)} | ${r.non2xx + r.errors} | ${r.unexpected} |`;
+    `| ${r.name} | ${r.rps.toFixed(0)} | ${baselineRps} | ${ratioText} | ${+r.p50.toFixed(1)} | ${+r.p99.toFixed(1)} | ${micros(r.serverCpu)} | ${micros(r.databaseCpu)} | ${r.non2xx + r.errors} | ${r.unexpected} |`;
   const rows = [
     row(baseline, '', '1.00'),
     ...results.map((r) => row(r, r.baselineRps.toFixed(0), ratio(r).toFixed(2))),
@@ -371,15 +415,15 @@ function report(database: string, baseline: Figures, results: Measured[], floor:
   ];
   const cpus = os.cpus();
   const text = [
-    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, ${database}; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run. Each scenario runs in ${SLICES} slices of ${SECONDS / SLICES} s, each right after a slice of the baseline, and its ratio is to those baseline slices; requests/s is the slices' mean, p50 and p99 are over all their responses (the baseline row covers all ${results.length * SLICES} baseline slices). Machines here are shared and noisy: compare ratios, not absolute figures, across runs.`,
+    `Run by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${mib(os.totalmem() / 1024)} memory, Node ${process.version}, ${database}; ${CONNECTIONS} connections, ${SECONDS} s per scenario after a warm-up slice of its own. The service runs with NODE_ENV=production and LOG_LEVEL=info (one log line per operation, written to /dev/null), seeded with ${ACCOUNTS} accounts that each hold an OpenAI key; the baseline is a bare Apollo Server 5 answering \`{ __typename }\`, started in the same run. Each scenario runs in ${SLICES} slices of ${SECONDS / SLICES} s, each right after a slice of the baseline, and its ratio is to those baseline slices; requests/s is the slices' mean, p50 and p99 are over all their responses (the baseline row covers all ${results.length * SLICES} baseline slices). CPU is user and system time per request, of the server loaded (the service, or the baseline's own) and of the MariaDB process when it runs on this host. Machines here are shared and noisy: compare ratios and CPU per request, not throughput, across runs.`,
     ``,
-    `| scenario | requests/s | baseline in its slices, requests/s | ratio to baseline | p50 ms | p99 ms | errors + non-2xx | unexpected answers |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| scenario | requests/s | baseline in its slices, requests/s | ratio to baseline | p50 ms | p99 ms | server CPU µs/request | MariaDB CPU µs/request | errors + non-2xx | unexpected answers |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...rows,
     ``,
     `Targets: ${targets.join('; ')}.`,
     ``,
-    `The write pairs with nothing but the database (the same sequence of statements from ${CONNECTIONS} bare mysql2 clients in the benchmark's process: no HTTP, no GraphQL, no service): ${floor.rps.toFixed(0)} writes/s, p50 ${floor.p50.toFixed(1)} ms, p99 ${floor.p99.toFixed(1)} ms, ${floor.errors} errors.`,
+    `The write pairs with nothing but the database (the same sequence of statements from ${CONNECTIONS} bare mysql2 clients in the benchmark's process: no HTTP, no GraphQL, no service): ${floor.rps.toFixed(0)} writes/s, p50 ${floor.p50.toFixed(1)} ms, p99 ${floor.p99.toFixed(1)} ms, MariaDB CPU ${micros(floor.databaseCpu)} µs per write, ${floor.errors} errors.`,
     ``,
     `Memory of the service: peak RSS ${mib(memory.peakRss)}; RSS ${mib(memory.rssAt10k)} after 10,000 requests of providerKeys and ${mib(memory.rssAt100k)} after 100,000.`,
     ``,
