@@ -44,7 +44,10 @@ describeEachDatabase('managing provider keys', (app) => {
       endpoint: null,
       deployment: null,
     });
-    expect(added.data?.addProviderKey.lastTestedAt).toEqual(expect.any(String));
+    const { lastTestedAt, createdAt, updatedAt } = added.data!.addProviderKey;
+    expect(Date.parse(lastTestedAt!) % 1000).toBe(0); // kept to the second, on both databases
+    expect(Math.abs(Date.parse(lastTestedAt!) - Date.now())).toBeLessThan(10_000);
+    expect(updatedAt).toBe(createdAt);
     expect(added.data?.addProviderKey.lastTestMessage).toEqual(expect.any(String));
     expect(app().providers.requests).toHaveLength(1);
     expect(app().providers.requests[0].headers.authorization).toBe(`Bearer ${apiKey}`);
