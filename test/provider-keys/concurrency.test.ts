@@ -1,10 +1,18 @@
 import crypto from 'node:crypto';
-import { AddProviderKeyDocument, ProviderKeyEventsDocument, ProviderKeysDocument, RotateProviderKeyDocument, TestProviderKeyDocument } from '../generated/graphql';
+import {
+  AddProviderKeyDocument,
+  ProviderKeyEventsDocument,
+  ProviderKeysDocument,
+  RemoveProviderKeyDocument,
+  RotateProviderKeyDocument,
+  TestProviderKeyDocument,
+} from '../generated/graphql';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { ProviderKeyEvent } from '../../src/provider-keys/provider-key-event.entity';
 import { describeEachDatabase } from '../support/test-app';
 
 // Twenty admins rotating one key at once: every version has exactly one winner and no update is lost.
+// Removals racing them: one removal wins, and its audit row names the key it removed.
 
 const randomKey = () => `sk-proj-${crypto.randomBytes(40).toString('hex')}`;
 
@@ -54,5 +62,26 @@ describeEachDatabase('concurrent rotations', (app) => {
     const winner = keys[results.indexOf(winners[0])];
     expect((await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys[0]).toMatchObject({ version: 2, maskedKey: `****${winner.slice(-4)}` });
     expect(await app().dataSource.getRepository(ProviderKeyEvent).countBy({ action: 'ROTATED' as never })).toBe(1);
+  });
+
+  it('with removals racing the rotations: one removal wins, its audit row names the key it removed', async () => {
+    const keys = Array.from({ length: 12 }, randomKey);
+    const remove = () => app().gql(RemoveProviderKeyDocument, { provider: 'OPENAI' }, alice);
+    const [rotations, removals] = await Promise.all([rotateAll(keys), Promise.all([remove(), remove(), remove()])]);
+
+    expect(removals.filter((result) => !result.errors)).toHaveLength(1);
+    expect(removals.filter((result) => result.errors?.[0].extensions?.code === 'PROVIDER_KEY_NOT_FOUND')).toHaveLength(2);
+    // A rotation landed before the removal, or found no key after it.
+    const landed = rotations.filter((result) => !result.errors); 
+    expect(rotations.filter((result) => result.errors?.[0].extensions?.code === 'PROVIDER_KEY_NOT_FOUND')).toHaveLength(keys.length - landed.length);
+    expect((await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys).toEqual([]);
+
+    // The key removed is the last one stored: the highest version a rotation wrote, or the first key.
+    const versions = landed.map((result) => result.data!.rotateProviderKey.version);
+    expect([...versions].sort((a, b) => a - b)).toEqual(Array.from({ length: landed.length }, (_, i) => i + 2));
+    const last = landed.find((result) => result.data!.rotateProviderKey.version === landed.length + 1);
+    const events = (await app().gql(ProviderKeyEventsDocument, { first: 50 }, alice)).data!.providerKeyEvents.edges.map((edge) => edge.node);
+    expect(events.map((event) => event.action)).toEqual(['REMOVED', ...versions.map(() => 'ROTATED'), 'ADDED']);
+    expect(events[0].maskedKey).toBe(last ? last.data!.rotateProviderKey.maskedKey : events.at(-1)!.maskedKey);
   });
 });
