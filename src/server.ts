@@ -66,9 +66,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { logger, services } = options;
   const { maxBodyBytes } = options.limits;
   const armor = documentLimits(options.limits, options.production);
+  const names = schemaNames(options.schema);
   const apollo = new ApolloServer<RequestContext>({
     schema: options.schema,
-    formatError: createErrorFormatter(logger, schemaNames(options.schema)),
+    formatError: createErrorFormatter(logger, names),
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
@@ -79,7 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     parseOptions: { maxTokens: options.limits.maxTokens },
     // No cache hints in this schema: the cache-control plugin would wrap every field resolver to compute
     // a policy that is always "no-store", which handleGraphql sets itself.
-    plugins: [...armor.plugins, loggingPlugin(), unauthenticatedPlugin(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [...armor.plugins, loggingPlugin(names), unauthenticatedPlugin(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.

@@ -12,11 +12,12 @@ import { TOKEN_LIMIT_MESSAGE } from './limits';
 const ECHOED_VALUE = /( got invalid value| found| non[- ]string value:| cannot represent[^:]*:) .*?(?=; |\.$|$)/gs;
 const APOLLO_CLIENT_CODES = new Set(['BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
 const QUOTED = /"((?:[^"\\]|\\.)*)"/g;
-const VARIABLE = /^\$[_A-Za-z][_0-9A-Za-z]*$/;
 /** A mistyped field or argument name; no provider key is shorter than 20 characters. */
 const SHORT_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,18}$/;
+/** A `$variable` name, as short as SHORT_NAME: a variable may be named with a key too. */
+const VARIABLE = /^\$[_A-Za-z][_0-9A-Za-z]{0,18}$/;
 /** A path into a variable, e.g. "input.provider" or "input.items[2]". */
-const PATH = /^[_A-Za-z][_0-9A-Za-z]{0,18}((\.[_A-Za-z][_0-9A-Za-z]*)|(\[\d+\]))+$/;
+const PATH = /^[_A-Za-z][_0-9A-Za-z]{0,18}((\.[_A-Za-z][_0-9A-Za-z]{0,18})|(\[\d+\]))+$/;
 
 /** Every name a GraphQL message may legitimately quote: types, fields, arguments and enum values. */
 export function schemaNames(schema: GraphQLSchema): Set<string> {
@@ -34,6 +35,11 @@ export function schemaNames(schema: GraphQLSchema): Set<string> {
   return names;
 }
 
+/** A name that may be shown or logged as it is: one of the schema's, or shorter than any provider key. */
+export function isQuotableName(name: string, names: ReadonlySet<string>): boolean {
+  return names.has(name) || SHORT_NAME.test(name);
+}
+
 /**
  * Hides input values GraphQL quotes back: a key sent in the wrong place (as an enum value, as a whole
  * input object) must not come back in an error. What stays: schema names, variable names and paths,
@@ -42,7 +48,7 @@ export function schemaNames(schema: GraphQLSchema): Set<string> {
 function withoutEchoedValues(message: string, names: ReadonlySet<string>): string {
   return message
     .replace(QUOTED, (match, inner: string) =>
-      inner.length < 5 || names.has(inner) || VARIABLE.test(inner) || SHORT_NAME.test(inner) || PATH.test(inner) ? match : '(value hidden)',
+      inner.length < 5 || isQuotableName(inner, names) || VARIABLE.test(inner) || PATH.test(inner) ? match : '(value hidden)',
     )
     .replace(ECHOED_VALUE, (match, lead: string) =>
       /[A-Za-z0-9_-]{5,}/.test(match.slice(lead.length).replace(/\(value hidden\)/g, '')) ? `${lead} (value hidden)` : match,

@@ -43,7 +43,13 @@ describeEachDatabase('key canary', (app) => {
     const second = canary();
     const revoked = canary('REVOKED');
     const echoedWhole = canary('HTML401');
-    const keys = [first, second, revoked, echoedWhole];
+    // Keys pasted where names go: as the operation name, an object key of the variables, a $variable name
+    // (letters only, as a GraphQL name must be: a Mistral key has the same alphabet).
+    const asOperationName = canary();
+    const asObjectKey = canary();
+    const deepValue = canary();
+    const asVariableName = randomText(40);
+    const keys = [first, second, revoked, echoedWhole, asOperationName, asObjectKey, deepValue, asVariableName];
     const responses: string[] = [];
     const send = async (query: unknown, token = alice) => {
       const { text } = await app().post(query, token ? { authorization: `Bearer ${token}` } : {});
@@ -79,6 +85,11 @@ describeEachDatabase('key canary', (app) => {
     await send({ query: `mutation { addProviderKey(input: { provider: ${first} , apiKey: "x" }) { id } }` });
     await send({ query: 'mutation($i: AddProviderKeyInput!) { addProviderKey(input: $i) { id } }', variables: { i: first } });
     await send({ query: 'mutation($i: TestProviderKeyInput!) { testProviderKey(input: $i) { ok } }', variables: { i: { provider: first } } });
+    await send({ query: '{ me { role } }', operationName: asOperationName });
+    let deep: unknown = { apiKey: 'redacted by name anyway', note: deepValue };
+    for (let level = 0; level < 12; level++) deep = { nested: deep };
+    await send({ query: 'query Me($input: String) { me { role } }', variables: { input: { [asObjectKey]: 'x', deep } } });
+    await send({ query: `query($${asVariableName}: String) { me { role } }` });
     const database = await databaseText(app());
     await send(q(RemoveProviderKeyDocument, { provider: 'OPENAI' }));
 
