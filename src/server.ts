@@ -11,7 +11,7 @@ import { RequestContext } from './graphql/context';
 import { createErrorFormatter, schemaNames } from './graphql/format-error';
 import { loggingPlugin } from './graphql/logging.plugin';
 import { Services } from './graphql/services';
-import { documentLimits } from './graphql/limits';
+import { costLimitPlugin, documentLimits, MAX_PAGE_SIZE } from './graphql/limits';
 import { Config } from './config';
 import { loadPlayground } from './playground/playground.handler';
 
@@ -80,7 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     parseOptions: { maxTokens: options.limits.maxTokens },
     // No cache hints in this schema: the cache-control plugin would wrap every field resolver to compute
     // a policy that is always "no-store", which handleGraphql sets itself.
-    plugins: [...armor.plugins, loggingPlugin(names), unauthenticatedPlugin(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [...armor.plugins, costLimitPlugin(options.limits.maxCost, MAX_PAGE_SIZE), loggingPlugin(names), unauthenticatedPlugin(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.

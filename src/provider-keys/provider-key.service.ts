@@ -8,6 +8,7 @@ import { KeyBinding, openKey, sealKey, SealedKey } from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { inTransaction } from '../db/transaction';
 import { AppError, badUserInput, ErrorCode } from '../graphql/errors';
+import { MAX_PAGE_SIZE } from '../graphql/limits';
 import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
 import { ConnectionTester, ConnectionTestResult, KeyCandidate, normalizeCandidate } from '../providers/connection-tester';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey } from './provider-key.entity';
@@ -34,8 +35,6 @@ export interface ProviderKeyServiceDeps {
   outboundAllowlist: string[];
 }
 
-
-const MAX_EVENTS_PAGE = 100;
 
 const bindingOf = (key: Pick<ProviderKey, 'accountId' | 'provider' | 'id'>): KeyBinding => ({
   accountId: key.accountId,
@@ -242,8 +241,8 @@ export class ProviderKeyService {
   }
 
   async events(viewer: Viewer, first: number, after: string | null | undefined): Promise<ProviderKeyEventConnection> {
-    if (!Number.isInteger(first) || first < 1 || first > MAX_EVENTS_PAGE) {
-      throw badUserInput(`first must be between 1 and ${MAX_EVENTS_PAGE}.`, 'first');
+    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+      throw badUserInput(`first must be between 1 and ${MAX_PAGE_SIZE}.`, 'first');
     }
     const before = after ? decodeCursor(after) : undefined;
     const rows = await this.deps.dataSource.getRepository(ProviderKeyEvent).find({

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { getIntrospectionQuery } from 'graphql';
-import { MeDocument } from '../generated/graphql';
+import { MeDocument, ProviderKeyEventsDocument } from '../generated/graphql';
 import { startTestApp, TestApp } from '../support/test-app';
 
 // Documents over a limit are rejected with GRAPHQL_VALIDATION_FAILED before any resolver runs or the
@@ -57,6 +57,47 @@ describe('document limits (SQLite; no database involved)', () => {
     } finally {
       await app.dataSource.initialize();
     }
+  });
+});
+
+describe('the cost limit counts pages from variables and defaults (SQLite, default limits)', () => {
+  let app: TestApp;
+  let alice: string;
+  beforeAll(async () => {
+    app = await startTestApp('sqlite');
+    alice = await app.token('user_alice', 'acct_acme');
+  });
+  afterAll(() => app.stop());
+
+  // 15 aliases (the default alias limit) of a page of events: about 19,000 at 100 events a page, 3,900 at 20.
+  const aliased = (first: string) => Array.from({ length: 15 }, (_, i) => `e${i}: providerKeyEvents${first} { edges { node { id } } }`).join(' ');
+  const post = (query: string, variables?: Record<string, unknown>) => app.post({ query, variables }, { authorization: `Bearer ${alice}` });
+
+  it.each([
+    ['written in the document', `{ ${aliased('(first: 100)')} }`, undefined],
+    ['from a variable', `query($f: Int) { ${aliased('(first: $f)')} }`, { f: 100 }],
+    ['from a variable\'s default', `query($f: Int = 100) { ${aliased('(first: $f)')} }`, {}],
+    ['from a value the resolver refuses', `query($f: Int) { ${aliased('(first: $f)')} }`, { f: 5000 }],
+  ])('refuses a page size %s alike', async (_how, query, variables) => {
+    const result = await post(query, variables);
+    expect(result.status).toBe(400);
+    expect(codes(result.json)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(result.json.errors[0].message).toMatch(/^Query Cost limit of 5000 exceeded, found \d+/);
+    expect(result.json.data).toBeUndefined();
+  });
+
+  it.each([
+    ['from a variable', `query($f: Int) { ${aliased('(first: $f)')} }`, { f: 20 }],
+    ['from the argument\'s default (20)', `{ ${aliased('')} }`, undefined],
+  ])('accepts the same document with small pages %s', async (_how, query, variables) => {
+    const result = await post(query, variables);
+    expect(result.json.errors).toBeUndefined();
+    expect(Object.keys(result.json.data)).toHaveLength(15);
+  });
+
+  it('accepts the settings screen\'s largest page of the audit trail', async () => {
+    const result = await app.gql(ProviderKeyEventsDocument, { first: 100 }, alice);
+    expect(result.errors).toBeUndefined();
   });
 });
 
