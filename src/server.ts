@@ -11,7 +11,7 @@ import { RequestContext } from './graphql/context';
 import { createErrorFormatter, schemaNames } from './graphql/format-error';
 import { loggingPlugin } from './graphql/logging.plugin';
 import { Services } from './graphql/services';
-import { costLimitPlugin, documentLimits, MAX_PAGE_SIZE } from './graphql/limits';
+import { costLimitPlugin, documentLimits, MAX_PAGE_SIZE, noSubscriptions } from './graphql/limits';
 import { Config } from './config';
 import { loadPlayground } from './playground/playground.handler';
 
@@ -76,7 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // main.ts owns the shutdown order: drain HTTP first, then stop Apollo, then close the pool.
     stopOnTerminationSignals: false,
     introspection: options.limits.playground,
-    validationRules: armor.validationRules,
+    validationRules: [...armor.validationRules, noSubscriptions],
     parseOptions: { maxTokens: options.limits.maxTokens },
     // No cache hints in this schema: the cache-control plugin would wrap every field resolver to compute
     // a policy that is always "no-store", which handleGraphql sets itself.

@@ -1,4 +1,4 @@
-import { GraphQLFormattedError, GraphQLSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import { Logger } from 'pino';
@@ -72,6 +72,13 @@ function validationMessage(error: ArgumentValidationError): GraphQLFormattedErro
   };
 }
 
+/** An error Apollo raised about the request itself (no path: no resolver ran), answered with a 4xx. */
+function isRequestRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.path !== undefined || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: number } | undefined)?.status;
+  return status !== undefined && status >= 400 && status < 500;
+}
+
 export function createErrorFormatter(log: Logger, names: ReadonlySet<string>) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
@@ -83,6 +90,11 @@ export function createErrorFormatter(log: Logger, names: ReadonlySet<string>) {
     // Apollo's own refusals of a request (batching, CSRF, a missing query, an operation name the document
     // lacks) carry codes outside the contract: to a client they are input to fix.
     if (APOLLO_CLIENT_CODES.has(String(formatted.extensions?.code))) {
+      return { message: withoutEchoedValues(formatted.message, names), extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+    // Apollo's other refusals of a request (a persisted query's hash or version) carry no code at all,
+    // only the 400 they are answered with.
+    if (isRequestRefusal(error)) {
       return { message: withoutEchoedValues(formatted.message, names), extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     const code = formatted.extensions?.code;

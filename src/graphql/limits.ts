@@ -2,14 +2,17 @@ import { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import {
+  ASTVisitor,
   DocumentNode,
   FieldNode,
   GraphQLError,
   GraphQLSchema,
   Kind,
   OperationDefinitionNode,
+  OperationTypeNode,
   TypeInfo,
   validate,
+  ValidationContext,
   visit,
   visitWithTypeInfo,
 } from 'graphql';
@@ -35,6 +38,19 @@ export function documentLimits(limits: Config['graphql'], production: boolean) {
     blockFieldSuggestion: { enabled: production },
   }).protect();
 }
+
+/**
+ * This API has no subscriptions. graphql-js would only find that out while executing ("Schema is not
+ * configured to execute subscription operation"), an error without a code, so a client's mistake would
+ * read as a server fault; as a validation error it is refused with the rest of the document checks.
+ */
+export const noSubscriptions = (context: ValidationContext): ASTVisitor => ({
+  OperationDefinition(node) {
+    if (node.operation === OperationTypeNode.SUBSCRIPTION) {
+      context.reportError(new GraphQLError('This API has no subscriptions: send a query or a mutation.', { nodes: node }));
+    }
+  },
+});
 
 /** A document over the token limit fails in the parser; to a client it is a rejected document like the others. */
 export const TOKEN_LIMIT_MESSAGE = /^Syntax Error: Document contains more tha[nt] (\d+) tokens/; // graphql 16 says "that"

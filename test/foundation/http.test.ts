@@ -32,6 +32,21 @@ describeEachDatabase('HTTP surface', (app) => {
     expect(unknown.json.errors[0].extensions.stacktrace).toBeUndefined();
   });
 
+  it.each([
+    ['a subscription', { query: 'subscription Watch { me { role } }' }, 'GRAPHQL_VALIDATION_FAILED', /no subscriptions/],
+    ['a persisted query whose hash does not match', { query: '{ me { role } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }, 'BAD_USER_INPUT', /sha does not match/],
+    ['a persisted query of an unknown version', { query: '{ me { role } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } }, 'BAD_USER_INPUT', /version/],
+  ])('answers %s as a client error, logged at info without a stack', async (_what, body, code, message) => {
+    const token = await app().token('user_alice', 'acct_acme');
+    const before = app().logs.length;
+    const result = await app().post(body, { authorization: `Bearer ${token}` });
+    expect(result.status).toBe(400);
+    expect(result.json.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(message), extensions: { code } })]);
+    const lines = app().logs.slice(before).map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'graphql operation', outcome: code }));
+  });
+
   it('marks every GraphQL answer uncacheable, data and errors alike', async () => {
     const token = await app().token('user_alice', 'acct_acme');
     for (const authorization of [`Bearer ${token}`, 'Bearer nope']) {
