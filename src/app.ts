@@ -71,6 +71,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       port: config.port,
       production: config.production,
       limits: config.graphql,
+      http: config.http,
       schema: await buildAppSchema(),
       services,
       verifyToken,

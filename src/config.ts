@@ -47,6 +47,8 @@ export interface Config {
     maxBodyBytes: number;
   };
   builtin: { provider: AiProvider; apiKeys: Partial<Record<AiProvider, string>> };
+  /** How long a client may take and how many may be connected: slow or idle clients must not hold sockets. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -144,6 +146,12 @@ export function loadConfig(env: Env = process.env): Config {
     if (key) apiKeys[provider] = key;
   }
 
+  const headersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000);
+  const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}), got ${headersTimeoutMs}`);
+  }
+
   return {
     production,
     host: optional(env, 'HOST') ?? '127.0.0.1',
@@ -182,5 +190,6 @@ export function loadConfig(env: Env = process.env): Config {
       maxBodyBytes: integer(env, 'GRAPHQL_MAX_BODY_BYTES', 100 * 1024, 1_024, 10 * 1024 * 1024),
     },
     builtin: { provider: builtinProvider as AiProvider, apiKeys },
+    http: { headersTimeoutMs, requestTimeoutMs, maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 1_000, 1, 1_000_000) },
   };
 }

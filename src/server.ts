@@ -23,6 +23,7 @@ export interface ServerOptions {
   port: number;
   production: boolean;
   limits: Config['graphql'];
+  http: Config['http'];
   schema: GraphQLSchema;
   services: Services;
   verifyToken: TokenVerifier;
@@ -40,6 +41,9 @@ export interface RunningServer {
 
 class BodyTooLargeError extends Error {}
 
+/** The client went away (or was cut off by a timeout) before its body arrived: nobody to answer. */
+class ClientGoneError extends Error {}
+
 /** The URL of nearly every request, parsed once (read only). */
 const GRAPHQL_URL = new URL('/graphql', 'http://localhost');
 
@@ -54,7 +58,11 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
       req.off('data', collect).resume();
       reject(new BodyTooLargeError());
     };
-    req.on('data', collect).once('end', () => resolve(Buffer.concat(chunks).toString('utf8'))).once('error', reject);
+    req
+      .on('data', collect)
+      .once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+      .once('error', () => reject(new ClientGoneError()))
+      .once('close', () => req.complete || reject(new ClientGoneError()));
   });
 }
 
@@ -143,10 +151,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return send(res, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
   }
 
-  const server = http.createServer((req, res) => {
+  const { headersTimeoutMs, requestTimeoutMs, maxConnections } = options.http;
+  // Node answers 408 and closes a connection whose headers or whole request take longer than these; it
+  // checks every connectionsCheckingInterval (30 s by default, far coarser than the timeouts).
+  const server = http.createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: 1_000 }, (req, res) => {
     inFlight += 1;
     handle(req, res)
       .catch((error) => {
+        if (error instanceof ClientGoneError) return logger.info({ path: req.url }, 'client went away before its request was complete');
         if (error instanceof BodyTooLargeError) {
           res.setHeader('connection', 'close');
           return send(res, 413, { errors: [{ message: `The request body exceeds ${maxBodyBytes} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }] });
@@ -161,6 +173,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
   });
   server.keepAliveTimeout = 5_000;
+  // Connections past this are closed as they arrive, before a byte is read.
+  server.maxConnections = maxConnections;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
