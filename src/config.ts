@@ -28,6 +28,8 @@ export interface Config {
     jwksUrl: string | undefined;
     issuer: string | undefined;
     audience: string | undefined;
+    /** AUTH_MAX_TOKEN_AGE in seconds: tokens issued longer ago are refused. */
+    maxTokenAgeSeconds: number | undefined;
   };
   masterKeys: string | undefined;
   providers: {
@@ -72,6 +74,18 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (raw !== 'true' && raw !== 'false') throw new ConfigError(name, `expected true or false, got "${raw}"`);
   return raw === 'true';
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+
+/** A duration such as 90s, 15m, 12h or 1d (or plain seconds), in seconds. */
+function duration(env: Env, name: string): number | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  const match = /^(\d{1,7})\s*([smhd]?)$/.exec(raw);
+  const seconds = match ? Number(match[1]) * DURATION_UNITS[match[2] || 's'] : 0;
+  if (seconds < 1) throw new ConfigError(name, `expected a duration such as 15m, 12h or 1d, got "${raw}"`);
+  return seconds;
 }
 
 function httpUrl(env: Env, name: string, fallback?: string): string | undefined {
@@ -164,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
       jwksUrl,
       issuer: optional(env, 'AUTH_ISSUER'),
       audience: optional(env, 'AUTH_AUDIENCE'),
+      maxTokenAgeSeconds: duration(env, 'AUTH_MAX_TOKEN_AGE'),
     },
     masterKeys: optional(env, 'BYOK_MASTER_KEYS'),
     providers: {

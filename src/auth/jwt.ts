@@ -37,7 +37,13 @@ export function resolveJwtSecret(config: Config): string | undefined {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
+/** How far ahead of our clock a token's `iat` may be: clocks drift, tokens are not issued in the future. */
+const IAT_SKEW_SECONDS = 60;
+
 function claimsFrom(payload: JWTPayload): TokenClaims {
+  if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + IAT_SKEW_SECONDS) {
+    throw new InvalidTokenError('token issued in the future');
+  }
   const accountId = payload.account_id;
   if (typeof payload.sub !== 'string' || !payload.sub || typeof accountId !== 'string' || !accountId) {
     throw new InvalidTokenError('token lacks sub or account_id');
@@ -52,9 +58,11 @@ function payloadVerifier(config: Config): PayloadVerifier {
     issuer: config.auth.issuer,
     audience: config.auth.audience,
     requiredClaims: ['exp'],
+    // AUTH_MAX_TOKEN_AGE: refuses tokens issued longer ago (and tokens without iat), whatever their exp.
+    maxTokenAge: config.auth.maxTokenAgeSeconds,
   };
   if (config.auth.jwksUrl) {
-    const jwks = createRemoteJWKSet(new URL(config.auth.jwksUrl));
+    const jwks = createRemoteJWKSet(new URL(config.auth.jwksUrl), { cacheMaxAge: JWKS_CACHE_MS });
     return async (token) => (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
   }
   // A KeyObject made once: handed raw bytes, jose would import the key again on every request.
@@ -62,19 +70,25 @@ function payloadVerifier(config: Config): PayloadVerifier {
   return async (token) => (await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload;
 }
 
-/** How long a verified token is remembered at most; it is never remembered past its `exp`. */
-const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
+/**
+ * A signing key the identity provider withdraws from its JWKS is trusted for at most the two caches
+ * together: the JWKS as last fetched (JWKS_CACHE_MS) plus a token verified with it just before the
+ * refetch (VERIFIED_TOKEN_TTL_MS), five minutes in all. Both run on the wall clock.
+ */
+export const JWKS_CACHE_MS = 2 * 60_000;
+const VERIFIED_TOKEN_TTL_MS = 3 * 60_000;
 const VERIFIED_TOKENS_KEPT = 10_000;
 
 /**
  * Verifies bearer tokens. A client sends the same token on every request, and checking its signature
  * is a good share of a signed-in request's work, so a token that passed is remembered (byte for byte)
- * until it expires, and for at most five minutes: a JWKS key withdrawn by the identity provider stops
- * being trusted within that time, as with jose's own JWKS cache. Failures are never remembered.
+ * for at most three minutes, and never past its `exp` or its AUTH_MAX_TOKEN_AGE. Failures are never
+ * remembered.
  */
 export function createTokenVerifier(config: Config): TokenVerifier {
   const verifyPayload = payloadVerifier(config);
-  const verified = new LRUCache<string, TokenClaims>({ max: VERIFIED_TOKENS_KEPT });
+  const maxAgeMs = config.auth.maxTokenAgeSeconds === undefined ? Infinity : config.auth.maxTokenAgeSeconds * 1000;
+  const verified = new LRUCache<string, TokenClaims>({ max: VERIFIED_TOKENS_KEPT, perf: { now: () => Date.now() } });
   return async (token) => {
     const known = verified.get(token);
     if (known) return known;
@@ -85,7 +99,8 @@ export function createTokenVerifier(config: Config): TokenVerifier {
       throw new InvalidTokenError((error as Error).message);
     }
     const claims = claimsFrom(payload);
-    const ttl = Math.min(payload.exp! * 1000 - Date.now(), VERIFIED_TOKEN_TTL_MS);
+    const until = Math.min(payload.exp! * 1000, (payload.iat ?? 0) * 1000 + maxAgeMs);
+    const ttl = Math.min(until - Date.now(), VERIFIED_TOKEN_TTL_MS);
     if (ttl > 0) verified.set(token, claims, { ttl });
     return claims;
   };

@@ -2,7 +2,8 @@ import { SignJWT } from 'jose';
 import { MeDocument } from '../generated/graphql';
 import { Membership } from '../../src/accounts/membership.entity';
 import { Role } from '../../src/accounts/plan.enum';
-import { describeEachDatabase, TEST_JWT_SECRET } from '../support/test-app';
+import { loadConfig } from '../../src/config';
+import { describeEachDatabase, startTestApp, TestApp, TEST_JWT_SECRET } from '../support/test-app';
 
 describeEachDatabase('authentication and the me query', (app) => {
   it('answers ADMIN and GROWTH for the Acme admin', async () => {
@@ -97,5 +98,41 @@ describeEachDatabase('authentication and the me query', (app) => {
       await memberships.save({ userId: 'user_alice', accountId: 'acct_acme', role: Role.ADMIN });
     }
     expect((await app().gql(MeDocument, {}, token)).data?.me.role).toBe('ADMIN');
+  });
+});
+
+describe('token age (SQLite)', () => {
+  const key = new TextEncoder().encode(TEST_JWT_SECRET);
+  const now = () => Math.floor(Date.now() / 1000);
+  const sign = (iat: number | undefined) => {
+    const jwt = new SignJWT({ account_id: 'acct_acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('user_alice').setExpirationTime(now() + 3600);
+    return (iat === undefined ? jwt : jwt.setIssuedAt(iat)).sign(key);
+  };
+  const code = async (app: TestApp, token: string) => (await app.gql(MeDocument, {}, token)).errors?.[0].extensions?.code ?? 'OK';
+
+  it('refuses a token issued in the future, beyond a small clock skew', async () => {
+    const app = await startTestApp('sqlite');
+    try {
+      expect(await code(app, await sign(now() + 600))).toBe('UNAUTHENTICATED');
+      expect(await code(app, await sign(now() + 30))).toBe('OK');
+      expect(await code(app, await sign(now() - 7200))).toBe('OK'); // no AUTH_MAX_TOKEN_AGE: any age
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('refuses tokens older than AUTH_MAX_TOKEN_AGE, and tokens that do not say when they were issued', async () => {
+    const app = await startTestApp('sqlite', { env: { AUTH_MAX_TOKEN_AGE: '1h' } });
+    try {
+      expect(await code(app, await sign(now() - 7200))).toBe('UNAUTHENTICATED');
+      expect(await code(app, await sign(undefined))).toBe('UNAUTHENTICATED');
+      expect(await code(app, await sign(now() - 60))).toBe('OK');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('stops start-up on an AUTH_MAX_TOKEN_AGE that is not a duration', () => {
+    expect(() => loadConfig({ AUTH_MAX_TOKEN_AGE: 'forever' })).toThrow('AUTH_MAX_TOKEN_AGE: expected a duration such as 15m, 12h or 1d, got "forever"');
   });
 });
