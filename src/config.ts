@@ -91,14 +91,15 @@ function duration(env: Env, name: string): number | undefined {
 function httpUrl(env: Env, name: string, fallback?: string): string | undefined {
   const raw = optional(env, name) ?? fallback;
   if (raw === undefined) return undefined;
+  // The value is never quoted back: a URL may carry a password (https://user:password@proxy).
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+    throw new ConfigError(name, 'expected an http(s) URL such as https://api.example.com/v1, got something that is not a URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+    throw new ConfigError(name, `expected an http(s) URL, got a ${url.protocol.replace(/[^a-z0-9+.:-]/gi, '')} URL`);
   }
   return raw.replace(/\/+$/, '');
 }
@@ -180,7 +181,8 @@ export function loadConfig(env: Env = process.env): Config {
       audience: optional(env, 'AUTH_AUDIENCE'),
       maxTokenAgeSeconds: duration(env, 'AUTH_MAX_TOKEN_AGE'),
     },
-    masterKeys: optional(env, 'BYOK_MASTER_KEYS'),
+    // Set but blank is a mistake the keyring reports, not a request for a generated development key.
+    masterKeys: env.BYOK_MASTER_KEYS,
     providers: {
       baseUrls: {
         OPENAI: httpUrl(env, 'OPENAI_BASE_URL', DEFAULT_BASE_URLS.OPENAI)!,

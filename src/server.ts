@@ -73,11 +73,11 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger, services } = options;
   const { maxBodyBytes } = options.limits;
-  const armor = documentLimits(options.limits, options.production);
+  const armor = documentLimits(options.limits);
   const names = schemaNames(options.schema);
   const apollo = new ApolloServer<RequestContext>({
     schema: options.schema,
-    formatError: createErrorFormatter(logger, names),
+    formatError: createErrorFormatter(logger, names, { hideSuggestions: options.production }),
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
@@ -134,6 +134,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = req.url === '/graphql' ? GRAPHQL_URL : new URL(req.url ?? '/', 'http://localhost');
+    // Every answer is JSON, text or a bundle file of a declared type: no browser may guess another.
+    res.setHeader('x-content-type-options', 'nosniff');
     if (closing) res.setHeader('connection', 'close');
     if (url.pathname === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz' && req.method === 'GET') {

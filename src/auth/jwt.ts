@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify, JWTPayload, SignJWT } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { Config } from '../config';
+import { ensurePrivateDir } from '../data-dir';
 
 // Bearer-token verification with jose. The token names the user and the account the request acts in;
 // role and plan are never taken from it (they are read from the database on every request).
@@ -28,7 +29,7 @@ export function resolveJwtSecret(config: Config): string | undefined {
   if (config.auth.jwksUrl) return undefined;
   if (config.production) throw new Error('AUTH_JWT_SECRET: required in production (or set AUTH_JWKS_URL)');
   const file = path.join(config.dataDir, DEV_SECRET_FILE);
-  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(config.dataDir);
   try {
     fs.writeFileSync(file, crypto.randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
   } catch (error) {

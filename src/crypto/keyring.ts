@@ -1,6 +1,7 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ensurePrivateDir } from '../data-dir';
 
 // The master keyring: the master keys that may unwrap stored data keys, and the one (the highest
 // version) that wraps new ones. Keys come from BYOK_MASTER_KEYS; outside production a generated file
@@ -141,7 +142,7 @@ function decodeStrictBase64(text: string): Buffer | undefined {
  */
 function createDevKeyFile(file: string): boolean {
   if (fs.existsSync(file)) return false;
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  ensurePrivateDir(path.dirname(file));
   const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   fs.writeFileSync(temp, `1:${randomBytes(MASTER_KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   try {

@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { Config } from '../config';
+import { ensurePrivateDir, ensurePrivateFile } from '../data-dir';
 import { Account } from '../accounts/account.entity';
 import { Membership } from '../accounts/membership.entity';
 import { ProviderKey } from '../provider-keys/provider-key.entity';
@@ -51,7 +51,8 @@ export function createDataSource(database: Config['database'], flavour: MysqlFla
  */
 export async function ensureDatabase(database: Config['database']): Promise<MysqlFlavour> {
   if (database.type === 'sqlite') {
-    fs.mkdirSync(path.dirname(database.file), { recursive: true, mode: 0o700 }); // it holds sealed keys
+    ensurePrivateDir(path.dirname(database.file)); // it holds sealed keys
+    ensurePrivateFile(database.file); // SQLite gives its journal the database file's mode
     return 'mysql';
   }
   const url = new URL(database.url);

@@ -79,7 +79,23 @@ function isRequestRefusal(error: unknown): boolean {
   return status !== undefined && status >= 400 && status < 500;
 }
 
-export function createErrorFormatter(log: Logger, names: ReadonlySet<string>) {
+/** graphql-js's hints ("Did you mean "role"?", "Did you mean the enum value "OPENAI"?"), any kind. */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/**
+ * hideSuggestions (production): "Did you mean …?" maps the schema for a stranger, so it is cut from
+ * every message, validation and variable coercion alike; developers keep it.
+ */
+export function createErrorFormatter(log: Logger, names: ReadonlySet<string>, options: { hideSuggestions: boolean }) {
+  const format = createFormatter(log, names);
+  if (!options.hideSuggestions) return format;
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    return { ...result, message: result.message.replace(SUGGESTION, '') };
+  };
+}
+
+function createFormatter(log: Logger, names: ReadonlySet<string>) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ArgumentValidationError) return validationMessage(original);

@@ -24,7 +24,7 @@ import { AppError, ErrorCode } from './errors';
 // before a resolver runs or the database is asked anything. The defaults leave ample room for the
 // settings screens' operations (depth ≤ 5, no aliases, a few hundred tokens) and GraphiQL's schema query.
 
-export function documentLimits(limits: Config['graphql'], production: boolean) {
+export function documentLimits(limits: Config['graphql']) {
   return new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, exposeLimits: true },
     maxAliases: { n: limits.maxAliases, exposeLimits: true },
@@ -34,8 +34,8 @@ export function documentLimits(limits: Config['graphql'], production: boolean) {
     maxDirectives: { n: limits.maxDirectives, exposeLimits: true },
     // The cost is checked once the variables are known (costLimitPlugin below).
     costLimit: { enabled: false },
-    // "Did you mean …?" maps the schema for a stranger; keep it for developers only.
-    blockFieldSuggestion: { enabled: production },
+    // Armor hides only field suggestions; the error formatter hides every kind (format-error.ts).
+    blockFieldSuggestion: { enabled: false },
   }).protect();
 }
 

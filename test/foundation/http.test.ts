@@ -60,6 +60,14 @@ describeEachDatabase('HTTP surface', (app) => {
     }
   });
 
+  it('tells browsers never to sniff a content type, on every kind of answer', async () => {
+    const answers = [await fetch(`${app().url}/healthz`), await fetch(`${app().url}/nope`)];
+    for (const body of [{ query: '{ me { role } }' }, '{"query": ']) {
+      answers.push(await fetch(`${app().url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }));
+    }
+    expect(answers.map((response) => response.headers.get('x-content-type-options'))).toEqual(['nosniff', 'nosniff', 'nosniff', 'nosniff']);
+  });
+
   it('blocks a GET query without a preflight header (CSRF prevention)', async () => {
     const response = await fetch(`${app().url}/graphql?query=${encodeURIComponent('{ me { role } }')}`);
     expect(response.status).toBe(400);

@@ -31,11 +31,37 @@ describe('configuration errors', () => {
     [{ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(40) }, /^Configuration error: BYOK_MASTER_KEYS is required in production/],
     [{ BYOK_MASTER_KEYS: '1:c2hvcnQ=' }, /^Configuration error: BYOK_MASTER_KEYS: entry 1 must be .*decodes to 5 bytes/],
     [{ GRAPHQL_PLAYGROUND: 'yes' }, /^Configuration error: GRAPHQL_PLAYGROUND: expected true or false, got "yes"/],
+    [{ BYOK_MASTER_KEYS: '  ' }, /^Configuration error: BYOK_MASTER_KEYS is empty; expected comma-separated/],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '40000' }, /^Configuration error: HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)/],
+    [{ AUTH_MAX_TOKEN_AGE: '1 fortnight' }, /^Configuration error: AUTH_MAX_TOKEN_AGE: expected a duration/],
   ])('%j stops start-up with one line naming the variable', (env, expected) => {
     const result = runNode('main.js', [], { DATA_DIR: tempDir(), ...env });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(expected);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('configuration errors that would echo a secret', () => {
+  it.each([
+    ['a base URL of another scheme', 'ftp://operator:hunter2-secret@proxy.example.com/v1', /^Configuration error: OPENAI_BASE_URL: expected an http\(s\) URL, got a ftp: URL\n$/],
+    ['a base URL that is not a URL', 'https://operator:hunter2-secret@', /^Configuration error: OPENAI_BASE_URL: expected an http\(s\) URL such as/],
+  ])('%s is refused without quoting its password', (_what, value, expected) => {
+    const result = runNode('main.js', [], { DATA_DIR: tempDir(), OPENAI_BASE_URL: value });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(expected);
+    expect(result.stderr).not.toContain('hunter2');
+  });
+});
+
+describe('the data folder', () => {
+  it('refuses to start on a folder that other users can read, saying how to fix it', () => {
+    const dataDir = tempDir();
+    fs.chmodSync(dataDir, 0o755);
+    const result = runNode('main.js', [], { DATA_DIR: dataDir });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`Configuration error: DATA_DIR: ${dataDir} is open to other users (mode 755) and will hold secrets: run chmod 700 "${dataDir}", or point DATA_DIR at a private folder\n`);
+    expect(fs.readdirSync(dataDir)).toEqual([]); // nothing was written into it
   });
 });
 
@@ -80,6 +106,7 @@ describe.each(['sqlite', 'mariadb'] as const)('the service process [%s]', (datab
       const secretFile = path.join(dataDir, 'jwt-secret');
       expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600);
       expect(fs.statSync(path.join(dataDir, 'master-keys')).mode & 0o777).toBe(0o600);
+      if (database === 'sqlite') expect(fs.statSync(path.join(dataDir, 'byok.sqlite')).mode & 0o777).toBe(0o600);
 
       const token = (user: string, account: string) => {
         const result = runNode('cli/token.js', ['--user', user, '--account', account, '--ttl', '10m'], env);

@@ -114,6 +114,17 @@ describe('production posture', () => {
       const typo = await app.post({ query: '{ me { rol } }' }, { authorization: `Bearer ${alice}` });
       expect(typo.text).not.toMatch(/Did you mean/);
       expect(typo.text).not.toMatch(/stacktrace|\.ts:\d+|at [A-Z]\w+\./);
+      // Enum values are suggested by graphql-js too, in the document and in variables.
+      const inline = await app.post({ query: 'mutation { removeProviderKey(provider: OPENA) { provider } }' }, { authorization: `Bearer ${alice}` });
+      const variable = await app.post(
+        { query: 'mutation($p: AiProvider!) { removeProviderKey(provider: $p) { provider } }', variables: { p: 'OPENA' } },
+        { authorization: `Bearer ${alice}` },
+      );
+      for (const result of [inline, variable]) {
+        expect(codes(result.json)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+        expect(result.json.errors[0].message).toMatch(/AiProvider/);
+        expect(result.text).not.toMatch(/Did you mean|OPENAI/);
+      }
       expect((await fetch(`${app.url}/graphql`, { headers: { accept: 'text/html' } })).status).not.toBe(200);
     } finally {
       await app.stop();
