@@ -65,8 +65,7 @@ const PAGE_ARGUMENTS = new Set(['first', 'last']);
  * the document: `first: $n` or an omitted `first` would count as a page of one, so 15 aliases of
  * `providerKeyEvents(first: $f)` with f = 100 passed where `first: 100` is refused. Here every page
  * argument is written in as the number the resolver will get (the variable's value, or the argument's
- * default), and armor's rule judges that document. A value that is not a number (the resolver refuses
- * it) counts as `maxPageSize`.
+ * default), and armor's rule judges that document.
  */
 export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloServerPlugin {
   const rule = costLimitRule({ maxCost, ignoreIntrospection: true, exposeLimits: true });
@@ -99,7 +98,8 @@ function withPageSizes(
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], inputs);
   const variables = coerced.coerced ?? {};
   const typeInfo = new TypeInfo(schema);
-  const pageSize = (value: unknown) => String(Number.isSafeInteger(value) ? value : maxPageSize);
+  // A page larger than any served, or no number at all, is refused by the resolver: it costs a full page.
+  const pageSize = (value: unknown) => String(Number.isSafeInteger(value) && (value as number) <= maxPageSize ? value : maxPageSize);
   return visit(
     document,
     visitWithTypeInfo(typeInfo, {

@@ -11,6 +11,7 @@ import { AppError, badUserInput, ErrorCode } from '../graphql/errors';
 import { MAX_PAGE_SIZE } from '../graphql/limits';
 import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
 import { ConnectionTester, ConnectionTestResult, KeyCandidate, normalizeCandidate } from '../providers/connection-tester';
+import { MODEL_CATALOG } from '../providers/model-catalog';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
@@ -55,7 +56,7 @@ function requireByokPlan(viewer: Viewer): void {
 }
 
 const notFound = (provider: AiProvider) =>
-  new AppError(ErrorCode.PROVIDER_KEY_NOT_FOUND, `No ${provider} key is stored for this account.`, { provider });
+  new AppError(ErrorCode.PROVIDER_KEY_NOT_FOUND, `No key for ${MODEL_CATALOG[provider].displayName} is stored for this account.`, { provider });
 
 function rejected(result: ConnectionTestResult): AppError {
   return new AppError(ErrorCode.KEY_REJECTED, `The key was not saved: ${result.message}`, {
@@ -277,7 +278,7 @@ export class ProviderKeyService {
   }
 
   private exists(provider: AiProvider): AppError {
-    return new AppError(ErrorCode.PROVIDER_KEY_EXISTS, `A ${provider} key is already stored: rotate it to replace it.`, { provider });
+    return new AppError(ErrorCode.PROVIDER_KEY_EXISTS, `A key for ${MODEL_CATALOG[provider].displayName} is already stored: rotate it to replace it.`, { provider });
   }
 
   /** Runs the connection test for a key about to be saved; a key that fails it is not saved. */

@@ -20,7 +20,7 @@ const HEALTH_BY_ERROR_TYPE: ReadonlyMap<string, KeyHealth> = new Map([
 export const anthropicAdapter: ProviderAdapter = {
   provider: AiProvider.ANTHROPIC,
 
-  normalize: (input) => hostedCandidate(input, 'sk-ant-'),
+  normalize: (input) => hostedCandidate(input),
 
   modelListRequest: (candidate, baseUrls, pageToken) => ({
     url: joinUrl(baseUrls.ANTHROPIC, '/v1/models', { limit: '1000', after_id: pageToken }),

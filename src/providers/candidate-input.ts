@@ -9,8 +9,19 @@ import type { CandidateInput, KeyCandidate } from './provider-adapter';
 const MIN_KEY_LENGTH = 20;
 const MAX_KEY_LENGTH = 512;
 
-/** Returns the trimmed key or throws BAD_USER_INPUT. prefix is omitted for providers without one. */
-export function readApiKey(provider: AiProvider, raw: string, prefix?: string): string {
+/** The documented key prefixes (providers.md); Azure and Mistral keys have none. */
+export const KEY_PREFIXES: Readonly<Partial<Record<AiProvider, string>>> = {
+  [AiProvider.OPENAI]: 'sk-',
+  [AiProvider.ANTHROPIC]: 'sk-ant-',
+  [AiProvider.GOOGLE_GEMINI]: 'AIza',
+};
+
+/** Longest first: an Anthropic key also starts with OpenAI's "sk-". */
+const PREFIXES_BY_LENGTH = (Object.entries(KEY_PREFIXES) as [AiProvider, string][]).sort(([, a], [, b]) => b.length - a.length);
+
+/** Returns the trimmed key or throws BAD_USER_INPUT. */
+export function readApiKey(provider: AiProvider, raw: string): string {
+  const prefix = KEY_PREFIXES[provider];
   const key = raw.trim();
   if (!key) throw badUserInput('Enter the API key.', 'apiKey');
   if (/[\s\p{Cc}\p{Cf}]/u.test(key)) {
@@ -32,6 +43,17 @@ export function readApiKey(provider: AiProvider, raw: string, prefix?: string): 
       'apiKey',
     );
   }
+  // A key of another provider, pasted under the wrong one: name the one it belongs to (its prefix is
+  // public; the rest of the key is not quoted).
+  const [lookalike, itsPrefix] = PREFIXES_BY_LENGTH.find(([, known]) => key.startsWith(known)) ?? [];
+  if (lookalike && lookalike !== provider) {
+    const name = MODEL_CATALOG[lookalike].displayName;
+    const wanted = `${MODEL_CATALOG[provider].displayName} key${prefix ? ` (it starts with "${prefix}")` : ''}`;
+    throw badUserInput(
+      `This looks like a key for ${name} (it starts with "${itsPrefix}"): choose ${name} as the provider, or paste your ${wanted}.`,
+      'apiKey',
+    );
+  }
   if (prefix && !key.startsWith(prefix)) {
     throw badUserInput(
       `${MODEL_CATALOG[provider].displayName} API keys start with "${prefix}": paste the secret key itself, not its name or ID.`,
@@ -48,7 +70,7 @@ export function optionalText(value: string | null | undefined): string | null {
 }
 
 /** For the hosted providers: validates the key and refuses the Azure-only fields. */
-export function hostedCandidate(input: CandidateInput, prefix?: string): KeyCandidate {
+export function hostedCandidate(input: CandidateInput): KeyCandidate {
   const name = MODEL_CATALOG[input.provider].displayName;
   if (optionalText(input.endpoint) !== null) {
     throw badUserInput(`An endpoint is only used with Azure OpenAI keys: leave it empty for ${name}.`, 'endpoint');
@@ -56,6 +78,6 @@ export function hostedCandidate(input: CandidateInput, prefix?: string): KeyCand
   if (optionalText(input.deployment) !== null) {
     throw badUserInput(`A deployment is only used with Azure OpenAI keys: leave it empty for ${name}.`, 'deployment');
   }
-  const apiKey = readApiKey(input.provider, input.apiKey, prefix);
+  const apiKey = readApiKey(input.provider, input.apiKey);
   return { provider: input.provider, apiKey, endpoint: null, deployment: null };
 }

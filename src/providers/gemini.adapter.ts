@@ -10,7 +10,7 @@ import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answe
 export const geminiAdapter: ProviderAdapter = {
   provider: AiProvider.GOOGLE_GEMINI,
 
-  normalize: (input) => hostedCandidate(input, 'AIza'),
+  normalize: (input) => hostedCandidate(input),
 
   modelListRequest: (candidate, baseUrls, pageToken) => ({
     url: joinUrl(baseUrls.GOOGLE_GEMINI, '/v1beta/models', { pageSize: '1000', pageToken }),

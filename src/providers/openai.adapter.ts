@@ -14,7 +14,7 @@ const MISSING_SCOPE = /insufficient permissions|missing scopes/i;
 export const openAiAdapter: ProviderAdapter = {
   provider: AiProvider.OPENAI,
 
-  normalize: (input) => hostedCandidate(input, 'sk-'),
+  normalize: (input) => hostedCandidate(input),
 
   modelListRequest: (candidate, baseUrls) => ({
     url: joinUrl(baseUrls.OPENAI, '/models'),

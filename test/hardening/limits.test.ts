@@ -120,8 +120,8 @@ describe('production posture', () => {
         { query: 'mutation($p: AiProvider!) { removeProviderKey(provider: $p) { provider } }', variables: { p: 'OPENA' } },
         { authorization: `Bearer ${alice}` },
       );
-      for (const result of [inline, variable]) {
-        expect(codes(result.json)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      for (const [result, code] of [[inline, 'GRAPHQL_VALIDATION_FAILED'], [variable, 'BAD_USER_INPUT']] as const) {
+        expect(codes(result.json)).toEqual([code]);
         expect(result.json.errors[0].message).toMatch(/AiProvider/);
         expect(result.text).not.toMatch(/Did you mean|OPENAI/);
       }

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { KEY_PREFIXES } from '../../src/providers/candidate-input';
 import { normalizeCandidate } from '../../src/providers/connection-tester';
 import type { CandidateInput } from '../../src/providers/provider-adapter';
 import { makeKey } from '../support/fake-providers';
@@ -46,6 +47,20 @@ describe('key input', () => {
     expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'apiKey' });
     expect(error.message).toContain(`"${prefix}"`);
     expect(keyFragmentsIn(error.message + JSON.stringify(error.extensions), apiKey)).toEqual([]);
+  });
+
+  it.each([
+    [AiProvider.OPENAI, AiProvider.ANTHROPIC, 'This looks like a key for Anthropic (it starts with "sk-ant-"): choose Anthropic as the provider, or paste your OpenAI key (it starts with "sk-").'],
+    [AiProvider.ANTHROPIC, AiProvider.OPENAI, 'This looks like a key for OpenAI (it starts with "sk-"): choose OpenAI as the provider, or paste your Anthropic key (it starts with "sk-ant-").'],
+    [AiProvider.MISTRAL, AiProvider.GOOGLE_GEMINI, 'This looks like a key for Google Gemini (it starts with "AIza"): choose Google Gemini as the provider, or paste your Mistral AI key.'],
+    [AiProvider.AZURE_OPENAI, AiProvider.ANTHROPIC, 'This looks like a key for Anthropic (it starts with "sk-ant-"): choose Anthropic as the provider, or paste your Azure OpenAI key.'],
+  ])('%s: a key of %s is refused naming the provider it belongs to, without quoting it', (provider, other, message) => {
+    const apiKey = makeKey(other);
+    const input = provider === AiProvider.AZURE_OPENAI ? { provider, apiKey, endpoint: 'https://acme.openai.azure.com', deployment: 'gpt41' } : { provider, apiKey };
+    const error = rejection(input);
+    expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'apiKey' });
+    expect(error.message).toBe(message);
+    expect(keyFragmentsIn(error.message, apiKey, [KEY_PREFIXES[other]!])).toEqual([]);
   });
 
   it.each([
