@@ -234,8 +234,8 @@ export class ProviderKeyService {
     const params = [viewer.accountId, provider];
     const id = await inTransaction(this.deps.dataSource, async (manager) => {
       // Overwrite the key material in place before deleting the row, so no copy of it outlives the row.
-      // The update also locks the row (SQLite: the database), so the audit row and the id below are of
-      // the key that is removed, whatever other requests do meanwhile.
+      // The update also locks the row (on SQLite, write transactions run one at a time), so the audit row
+      // and the id below are of the key this removes, whatever other requests do meanwhile.
       const overwritten = await manager.createQueryBuilder().update(ProviderKey).set(zeroedKeyMaterial(manager)).where(where).updateEntity(false).execute();
       if (!overwritten.affected) throw notFound(provider);
       await manager.query(
@@ -269,7 +269,7 @@ export class ProviderKeyService {
         order: { id: 'DESC' },
         take: first + 1,
       }),
-      // Paging is forward only; the events newer than this page are those from the cursor's on.
+      // Forward-only paging: the events newer than this page are the cursor's own and any after it.
       before !== undefined && repository.exists({ where: { accountId: viewer.accountId, id: MoreThanOrEqual(before) } }),
     ]);
     const page = rows.slice(0, first);
