@@ -1,11 +1,14 @@
-import { GraphQLSchema } from 'graphql';
+import { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import { IMiddlewareTypeMap } from 'graphql-middleware';
 import { allow, deny, IRules, shield } from 'graphql-shield';
+import { Role } from '../accounts/plan.enum';
+import { RequestContext } from '../graphql/context';
 import { forbidden } from '../graphql/errors';
 import { admin, member } from './rules';
 
 // The one permission map. Anything not named here is denied (`fallbackRule: deny`). Root fields carry
-// the access rules; output types are allowed as a whole because reaching them already passed a root rule.
+// the access rules; output types are allowed as a whole because reaching them already passed a root rule,
+// except the fields of ADMIN_OR_NULL below.
 
 /** Whether a rule turns away a request without a valid token (lets unauthenticated.plugin.ts answer early). */
 export const requiresAuthentication = (rule: unknown): boolean => rule === member || rule === admin;
@@ -25,7 +28,7 @@ export const PERMISSIONS = {
     removeProviderKey: admin,
   },
   Viewer: allow,
-  ProviderOption: { '*': allow, key: admin },
+  ProviderOption: allow, // but its `key`: ADMIN_OR_NULL
   AiSettings: allow,
   AiTaskRoute: allow,
   ProviderKey: allow,
@@ -36,6 +39,19 @@ export const PERMISSIONS = {
   ProviderKeyEventEdge: allow,
   PageInfo: allow,
 } satisfies IRules;
+
+/**
+ * Fields that an admin reads and anyone else reads as null, without an error: a member's settings screen
+ * may send the admin's query (contract, second version: `ProviderOption.key` is null for a member). A
+ * shield rule can only deny with an error, so these fields get a guard of their own. The services leave
+ * them null for members too; this guard is the second line, so a member never gets key details.
+ */
+export const ADMIN_OR_NULL: Readonly<Record<string, readonly string[]>> = { ProviderOption: ['key'] };
+
+/** Reads the context only: the root rule (member or admin) that let the request this far set the viewer. */
+function adminOrNull(resolve: GraphQLFieldResolver<unknown, RequestContext>, parent: unknown, args: Record<string, unknown>, context: RequestContext, info: GraphQLResolveInfo) {
+  return context.viewer?.role === Role.ADMIN ? resolve(parent, args, context, info) : null;
+}
 
 export const permissions = shield(PERMISSIONS, {
   fallbackRule: deny,
@@ -62,6 +78,9 @@ export function permissionMiddleware(schema: GraphQLSchema): IMiddlewareTypeMap 
     for (const field of Object.keys(generated[typeName] ?? {})) {
       if ((fieldRules[field] ?? fieldRules['*']) === allow) delete generated[typeName][field];
     }
+  }
+  for (const [typeName, fields] of Object.entries(ADMIN_OR_NULL)) {
+    generated[typeName] = { ...generated[typeName], ...Object.fromEntries(fields.map((field) => [field, adminOrNull])) };
   }
   return generated as IMiddlewareTypeMap;
 }

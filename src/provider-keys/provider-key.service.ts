@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { DataSource, EntityManager, EntityTarget, LessThan, ObjectLiteral } from 'typeorm';
+import { DataSource, EntityManager, EntityTarget, LessThan, MoreThanOrEqual, ObjectLiteral } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { BillingMode, Plan, planAllowsByok } from '../accounts/plan.enum';
@@ -12,10 +12,11 @@ import { MAX_PAGE_SIZE } from '../graphql/limits';
 import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
 import { ConnectionTester, ConnectionTestResult, KeyCandidate, normalizeCandidate } from '../providers/connection-tester';
 import { MODEL_CATALOG } from '../providers/model-catalog';
-import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey } from './provider-key.entity';
+import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
 import {
+  ConnectionTestType,
   ProviderKeyEventConnection,
   RemoveProviderKeyPayload,
   toProviderKeyEventType,
@@ -150,12 +151,12 @@ export class ProviderKeyService {
     }
   }
 
-  async test(viewer: Viewer, input: TestProviderKeyInput): Promise<ConnectionTestResult> {
+  async test(viewer: Viewer, input: TestProviderKeyInput): Promise<ConnectionTestType> {
     requireByokPlan(viewer);
     if (input.apiKey != null) {
       const candidate = normalizeCandidate({ ...input, apiKey: input.apiKey }, this.deps.outboundAllowlist);
       await this.consumeTest(viewer);
-      return this.deps.tester.test(candidate);
+      return { ...(await this.deps.tester.test(candidate)), key: null };
     }
 
     const stored = await this.find(this.deps.dataSource.manager, viewer.accountId, input.provider);
@@ -171,16 +172,20 @@ export class ProviderKeyService {
       endpoint: stored.endpoint,
       deployment: stored.deployment,
     });
-    await inTransaction(this.deps.dataSource, async (manager) => {
+    // updatedAt set here, not by the database, so the answer below needs no read-back.
+    const tested = { ...testedColumns(result), updatedAt: new Date() };
+    const key = await inTransaction(this.deps.dataSource, async (manager) => {
       // Recorded only if the key tested is still the stored one (a rotation may have landed meanwhile).
-      const updated = await manager.update(
-        ProviderKey,
-        { id: stored.id, accountId: viewer.accountId, version: stored.version },
-        testedColumns(result),
-      );
-      if (updated.affected) await this.record(manager, viewer, stored, ProviderKeyAction.TESTED, result.health);
+      const updated = await manager.update(ProviderKey, { id: stored.id, accountId: viewer.accountId, version: stored.version }, tested);
+      if (!updated.affected) {
+        // Not recorded: the client is shown the key as it is stored now (none, if it was removed).
+        const now = await this.findPublic(manager, viewer.accountId, input.provider);
+        return now && toProviderKeyType(now, viewer.plan);
+      }
+      await this.record(manager, viewer, stored, ProviderKeyAction.TESTED, result.health);
+      return toProviderKeyType({ ...stored, ...tested }, viewer.plan);
     });
-    return result;
+    return { ...result, key };
   }
 
   async rotate(viewer: Viewer, input: RotateProviderKeyInput): Promise<ProviderKeyType> {
@@ -226,19 +231,30 @@ export class ProviderKeyService {
 
   async remove(viewer: Viewer, provider: AiProvider): Promise<RemoveProviderKeyPayload> {
     const where = { accountId: viewer.accountId, provider };
-    await inTransaction(this.deps.dataSource, async (manager) => {
+    const params = [viewer.accountId, provider];
+    const id = await inTransaction(this.deps.dataSource, async (manager) => {
       // Overwrite the key material in place before deleting the row, so no copy of it outlives the row.
-      // The update also locks the row, so the audit row below reads the key that is removed.
+      // The update also locks the row (on SQLite, write transactions run one at a time), so the audit row
+      // and the id below are of the key this removes, whatever other requests do meanwhile.
       const overwritten = await manager.createQueryBuilder().update(ProviderKey).set(zeroedKeyMaterial(manager)).where(where).updateEntity(false).execute();
       if (!overwritten.affected) throw notFound(provider);
       await manager.query(
         `INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health)
          SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?`,
-        [ProviderKeyAction.REMOVED, viewer.userId, viewer.accountId, provider],
+        [ProviderKeyAction.REMOVED, viewer.userId, ...params],
       );
-      await manager.delete(ProviderKey, where);
+      // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING,
+      // so there the locked row's id is read first.
+      const deleteWhere = 'FROM provider_keys WHERE account_id = ? AND provider = ?';
+      if (manager.connection.options.type === 'mysql') {
+        const [row] = (await manager.query(`SELECT id ${deleteWhere}`, params)) as { id: string }[];
+        await manager.query(`DELETE ${deleteWhere}`, params);
+        return row.id;
+      }
+      const [row] = (await manager.query(`DELETE ${deleteWhere} RETURNING id`, params)) as { id: string }[];
+      return row.id;
     });
-    return { provider, billingMode: BillingMode.BUILT_IN };
+    return { id, provider, billingMode: BillingMode.BUILT_IN };
   }
 
   async events(viewer: Viewer, first: number, after: string | null | undefined): Promise<ProviderKeyEventConnection> {
@@ -246,14 +262,27 @@ export class ProviderKeyService {
       throw badUserInput(`first must be between 1 and ${MAX_PAGE_SIZE}.`, 'first');
     }
     const before = after ? decodeCursor(after) : undefined;
-    const rows = await this.deps.dataSource.getRepository(ProviderKeyEvent).find({
-      where: { accountId: viewer.accountId, ...(before !== undefined ? { id: LessThan(before) } : {}) },
-      order: { id: 'DESC' },
-      take: first + 1,
-    });
+    const repository = this.deps.dataSource.getRepository(ProviderKeyEvent);
+    const [rows, hasPreviousPage] = await Promise.all([
+      repository.find({
+        where: { accountId: viewer.accountId, ...(before !== undefined ? { id: LessThan(before) } : {}) },
+        order: { id: 'DESC' },
+        take: first + 1,
+      }),
+      // Forward-only paging: the events newer than this page are the cursor's own and any after it.
+      before !== undefined && repository.exists({ where: { accountId: viewer.accountId, id: MoreThanOrEqual(before) } }),
+    ]);
     const page = rows.slice(0, first);
     const edges = page.map((event) => ({ cursor: encodeCursor(event.id), node: toProviderKeyEventType(event) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: rows.length > first,
+        endCursor: edges.at(-1)?.cursor ?? null,
+        hasPreviousPage,
+        startCursor: edges[0]?.cursor ?? null,
+      },
+    };
   }
 
   private find(manager: EntityManager, accountId: string, provider: AiProvider, forUpdate = false): Promise<ProviderKey | null> {
@@ -264,11 +293,12 @@ export class ProviderKeyService {
     });
   }
 
+  private findPublic(manager: EntityManager, accountId: string, provider: AiProvider): Promise<PublicProviderKey | null> {
+    return manager.findOne(ProviderKey, { select: [...PROVIDER_KEY_PUBLIC_COLUMNS], where: { accountId, provider } });
+  }
+
   private async publicView(manager: EntityManager, viewer: Viewer, provider: AiProvider): Promise<ProviderKeyType> {
-    const key = await manager.findOne(ProviderKey, {
-      select: [...PROVIDER_KEY_PUBLIC_COLUMNS],
-      where: { accountId: viewer.accountId, provider },
-    });
+    const key = await this.findPublic(manager, viewer.accountId, provider);
     if (!key) throw notFound(provider);
     return toProviderKeyType(key, viewer.plan);
   }

@@ -97,10 +97,19 @@ export class ConnectionTestType implements ConnectionTestResult {
 
   @Field(() => Date)
   testedAt: Date;
+
+  @Field(() => ProviderKeyType, {
+    nullable: true,
+    description: 'The stored key after a test of the stored key, so a client\'s cache shows its new health; null for a candidate.',
+  })
+  key: ProviderKeyType | null;
 }
 
 @ObjectType('RemoveProviderKeyPayload', { simpleResolvers: true })
 export class RemoveProviderKeyPayload {
+  @Field(() => ID, { description: 'The removed key\'s id, for a client\'s cache.' })
+  id: string;
+
   @Field(() => AiProvider)
   provider: AiProvider;
 
@@ -151,6 +160,12 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor: string | null;
+
+  @Field(() => Boolean, { description: 'Forward-only paging: true when `after` was given and newer events exist.' })
+  hasPreviousPage: boolean;
+
+  @Field(() => String, { nullable: true, description: 'The first edge\'s cursor.' })
+  startCursor: string | null;
 }
 
 @ObjectType('ProviderKeyEventEdge', { simpleResolvers: true })

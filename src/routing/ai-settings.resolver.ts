@@ -5,7 +5,7 @@ import { AiSettings, ProviderOption } from './ai-settings.type';
 
 @Resolver()
 export class AiSettingsResolver {
-  @Query(() => [ProviderOption], { description: 'Any member. The provider dropdown; `key` is for admins only.' })
+  @Query(() => [ProviderOption], { description: 'Any member. The provider dropdown; `key` is null for a member.' })
   aiProviders(@Ctx() context: RequestContext): ProviderOption[] {
     return context.services.routes.providerOptions(viewerOf(context));
   }

@@ -1,10 +1,13 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { BillingMode, Plan } from '../accounts/plan.enum';
 import { AiProvider, AiTask, KeyHealth } from '../providers/ai-provider.enum';
 import { ProviderKeyType } from '../provider-keys/provider-key.type';
 
 @ObjectType('ProviderOption', { simpleResolvers: true, description: 'One entry of the provider dropdown.' })
 export class ProviderOption {
+  @Field(() => ID, { description: 'Stable per provider (its name), so that clients normalize.' })
+  id: string;
+
   @Field(() => AiProvider)
   provider: AiProvider;
 
@@ -20,7 +23,7 @@ export class ProviderOption {
   @Field(() => BillingMode, { description: 'For this account, now.' })
   billingMode: BillingMode;
 
-  @Field(() => ProviderKeyType, { nullable: true, description: 'ADMIN only; null when no key is stored.' })
+  @Field(() => ProviderKeyType, { nullable: true, description: 'Null when no key is stored, and always for a member.' })
   key: ProviderKeyType | null;
 }
 

@@ -49,12 +49,13 @@ export class RouteService {
       const key = viewer.keys.find((candidate) => candidate.provider === provider);
       const { displayName, keyHint, requiresEndpoint } = MODEL_CATALOG[provider];
       return {
+        id: provider,
         provider,
         displayName,
         keyHint,
         requiresEndpoint,
         billingMode: key ? billingModeFor(viewer.plan) : BillingMode.BUILT_IN,
-        // Members never get key details, whatever they select: the field rule denies it too.
+        // Members never get key details, whatever they select: the permission map's ADMIN_OR_NULL nulls it too.
         key: key && viewer.role === Role.ADMIN ? toProviderKeyType(key, viewer.plan) : null,
       };
     });

@@ -64,7 +64,16 @@ describe('permission middleware', () => {
     expect(resolveOn('ProviderKey', 'maskedKey', { maskedKey: 'x9Qa' }, anonymous)).toBe('x9Qa');
     expect(resolveOn('ProviderOption', 'displayName', { displayName: 'OpenAI' }, anonymous)).toBe('OpenAI');
     // A ruled field: the rule runs first, and turns the anonymous caller away.
-    const key = await resolveOn('ProviderOption', 'key', { key: { id: '1' } }, anonymous);
-    expect(key).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    expect(await resolveOn('Query', 'providerKeys', {}, anonymous)).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('reads ProviderOption.key as null, without an error, for anyone but an admin, whatever the resolver hands it', async () => {
+    const schema = await buildAppSchema();
+    const key = (schema.getType('ProviderOption') as GraphQLObjectType).getFields().key;
+    const read = (context: object) =>
+      (key.resolve ?? defaultFieldResolver)({ key: { id: 'k1' } }, {}, context, { fieldName: 'key', parentType: schema.getType('ProviderOption') } as never);
+    expect(await read({ viewer: { ...admin.viewer, role: Role.MEMBER } })).toBeNull();
+    expect(await read({ auth: { verifiedToken: async () => ({ status: 'anonymous' }) } })).toBeNull();
+    expect(await read({ viewer: admin.viewer })).toEqual({ id: 'k1' });
   });
 });

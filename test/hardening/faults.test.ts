@@ -16,7 +16,8 @@ import { GraphqlResult, startTestApp, TestApp } from '../support/test-app';
 
 const WORKERS = 12;
 const masterKeys = `1:${crypto.randomBytes(32).toString('base64')}`;
-const randomKey = () => `sk-proj-${crypto.randomBytes(40).toString('hex')}`;
+/** Each provider's own shape: an OpenAI key given as Mistral's is refused as input. */
+const randomKey = (provider: 'OPENAI' | 'MISTRAL') => `${provider === 'OPENAI' ? 'sk-proj-' : ''}${crypto.randomBytes(40).toString('hex')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('MariaDB going away and coming back', () => {
@@ -45,9 +46,9 @@ describe('MariaDB going away and coming back', () => {
       const token = await app.token(`user_load_${i}`, `acct_load_${i}`);
       while (!stop) {
         for (const provider of ['OPENAI', 'MISTRAL'] as const) {
-          outcomes.push(await app.gql(AddProviderKeyDocument, { input: { provider, apiKey: randomKey(), verify: false } }, token));
-          outcomes.push(await app.gql(RotateProviderKeyDocument, { input: { provider, apiKey: randomKey(), verify: false } }, token));
-          outcomes.push(await app.gql(RotateProviderKeyDocument, { input: { provider, apiKey: randomKey(), verify: false } }, token));
+          outcomes.push(await app.gql(AddProviderKeyDocument, { input: { provider, apiKey: randomKey(provider), verify: false } }, token));
+          outcomes.push(await app.gql(RotateProviderKeyDocument, { input: { provider, apiKey: randomKey(provider), verify: false } }, token));
+          outcomes.push(await app.gql(RotateProviderKeyDocument, { input: { provider, apiKey: randomKey(provider), verify: false } }, token));
           if (provider === 'OPENAI') outcomes.push(await app.gql(RemoveProviderKeyDocument, { provider }, token));
         }
       }

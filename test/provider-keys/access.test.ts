@@ -1,6 +1,7 @@
 import { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   AddProviderKeyDocument,
+  AiProvidersWithKeysDocument,
   ProviderKeyEventsDocument,
   ProviderKeysDocument,
   RemoveProviderKeyDocument,
@@ -72,6 +73,21 @@ describeEachDatabase('access to provider keys', (app) => {
       expect(await snapshot()).toEqual(before);
       expect(app().providers.requests).toHaveLength(0);
     });
+  });
+
+  it('answers a member\'s provider dropdown with the key selected with every key null and no error; the admin sees the key', async () => {
+    const asMember = await app().gql(AiProvidersWithKeysDocument, {}, tokens.member);
+    expect(asMember.errors).toBeUndefined();
+    expect(asMember.data!.aiProviders.map(({ provider, key }) => ({ provider, key }))).toEqual(
+      ['OPENAI', 'ANTHROPIC', 'GOOGLE_GEMINI', 'AZURE_OPENAI', 'MISTRAL'].map((provider) => ({ provider, key: null })),
+    );
+    expect(asMember.data!.aiProviders[0].billingMode).toBe('BYOK'); // what every member may know
+
+    const asAdmin = await app().gql(AiProvidersWithKeysDocument, {}, tokens.admin);
+    expect(asAdmin.errors).toBeUndefined();
+    const [stored] = (await app().gql(ProviderKeysDocument, {}, tokens.admin)).data!.providerKeys;
+    expect(asAdmin.data!.aiProviders[0].key).toMatchObject({ id: stored.id, maskedKey: `****${storedKey.slice(-4)}`, version: 1 });
+    expect(app().providers.requests).toHaveLength(0);
   });
 
   it.each(OPERATIONS.map((operation) => [operation.name, operation]))('lets the admin of the account %s', async (_name, operation) => {

@@ -76,7 +76,7 @@ describeEachDatabase('key canary', (app) => {
     await send(q(ProviderKeysDocument, {}));
     await send(q(ProviderKeyEventsDocument, { first: 50 }));
     await send(q(AiProvidersWithKeysDocument, {}));
-    await send(q(AiProvidersWithKeysDocument, {}), bob); // FORBIDDEN on key
+    await send(q(AiProvidersWithKeysDocument, {}), bob); // key: null for a member
     await send(q(AiSettingsDocument, {}));
     await send(q(MeDocument, {}));
     await send(q(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: second } }), ivan); // PLAN_UPGRADE_REQUIRED

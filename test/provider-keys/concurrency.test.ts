@@ -12,7 +12,8 @@ import { ProviderKeyEvent } from '../../src/provider-keys/provider-key-event.ent
 import { describeEachDatabase } from '../support/test-app';
 
 // Twenty admins rotating one key at once: every version has exactly one winner and no update is lost.
-// Removals racing them: one removal wins, and its audit row names the key it removed.
+// Removals racing them: one removal wins, and its audit row names the key it removed. Removals racing
+// re-adds: each answers the id of the key it removed, the one its audit row names.
 
 const randomKey = () => `sk-proj-${crypto.randomBytes(40).toString('hex')}`;
 
@@ -83,5 +84,33 @@ describeEachDatabase('concurrent rotations', (app) => {
     const events = (await app().gql(ProviderKeyEventsDocument, { first: 50 }, alice)).data!.providerKeyEvents.edges.map((edge) => edge.node);
     expect(events.map((event) => event.action)).toEqual(['REMOVED', ...versions.map(() => 'ROTATED'), 'ADDED']);
     expect(events[0].maskedKey).toBe(last ? last.data!.rotateProviderKey.maskedKey : events.at(-1)!.maskedKey);
+  });
+
+  it('with removals racing re-adds: each removal answers the id of the key it removed, which its audit row names', async () => {
+    const lastFourById = new Map<string, string>();
+    const [first] = (await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys;
+    lastFourById.set(first.id, first.maskedKey);
+    const removedIds: string[] = [];
+    const adder = async () => {
+      for (let i = 0; i < 10; i++) {
+        const added = await app().gql(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: randomKey(), verify: false } }, alice);
+        if (added.data) lastFourById.set(added.data.addProviderKey.id, added.data.addProviderKey.maskedKey);
+      }
+    };
+    const remover = async () => {
+      for (let i = 0; i < 10; i++) {
+        const removed = await app().gql(RemoveProviderKeyDocument, { provider: 'OPENAI' }, alice);
+        if (removed.data) removedIds.push(removed.data.removeProviderKey.id);
+      }
+    };
+    await Promise.all([adder(), adder(), remover(), remover(), remover()]);
+
+    // Every key added was removed exactly once (by the removal that answered its id) or is still stored.
+    const stored = (await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys.map((key) => key.id);
+    expect(removedIds.length).toBeGreaterThan(1);
+    expect([...removedIds, ...stored].sort()).toEqual([...lastFourById.keys()].sort());
+    // The removals' audit rows name exactly the keys whose ids the removals answered.
+    const events = await app().dataSource.getRepository(ProviderKeyEvent).find({ where: { action: 'REMOVED' as never }, order: { id: 'ASC' } });
+    expect(events.map((event) => `****${event.lastFour}`).sort()).toEqual(removedIds.map((id) => lastFourById.get(id)).sort());
   });
 });

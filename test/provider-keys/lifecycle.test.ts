@@ -99,12 +99,31 @@ describeEachDatabase('managing provider keys', (app) => {
     const [key] = (await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys;
     expect(key).toMatchObject({ health: 'VALID', lastTestMessage: tested.data?.testProviderKey.message, version: 1 });
     expect(key.lastTestedAt).not.toBeNull();
+    // The answer carries the stored key as it now is, so a client's cache needs no refetch.
+    expect(tested.data?.testProviderKey.key).toEqual(key);
+    const candidate = await app().gql(TestProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: makeKey(AiProvider.OPENAI, 'REVOKED') } }, alice);
+    expect(candidate.data?.testProviderKey).toMatchObject({ health: 'INVALID_KEY', key: null });
     const events = await app().gql(ProviderKeyEventsDocument, {}, alice);
     expect(events.data?.providerKeyEvents.edges.map((edge) => edge.node.action)).toEqual(['TESTED', 'ADDED']);
     expect(events.data?.providerKeyEvents.edges[0].node.health).toBe('VALID');
 
     const none = await app().gql(TestProviderKeyDocument, { input: { provider: 'MISTRAL' } }, alice);
     expect(none.errors?.[0].extensions?.code).toBe('PROVIDER_KEY_NOT_FOUND');
+  });
+
+  it('answers a test of the stored key with the key as stored now when a rotation landed during the test', async () => {
+    await add(makeKey(AiProvider.OPENAI, 'DELAY500'), { verify: false }); // the provider answers after 500 ms
+    const testing = app().gql(TestProviderKeyDocument, { input: { provider: 'OPENAI' } }, alice);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const next = makeKey(AiProvider.OPENAI, 'VALID', 7);
+    const rotated = await app().gql(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: next, verify: false } }, alice);
+    expect(rotated.data?.rotateProviderKey).toMatchObject({ version: 2, health: 'UNTESTED' });
+
+    const tested = (await testing).data!.testProviderKey;
+    expect(tested).toMatchObject({ ok: true, health: 'VALID' }); // the old key's result, not recorded on the new one
+    const [stored] = (await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys;
+    expect(stored).toMatchObject({ version: 2, health: 'UNTESTED', maskedKey: `****${next.slice(-4)}` });
+    expect(tested.key).toEqual(stored);
   });
 
   it('rotates: version + 1, new last four, CONFLICT on a stale expectedVersion, BAD_USER_INPUT for the same key', async () => {
@@ -130,11 +149,11 @@ describeEachDatabase('managing provider keys', (app) => {
     expect(missing.errors?.[0].extensions?.code).toBe('PROVIDER_KEY_NOT_FOUND');
   });
 
-  it('removes: BUILT_IN payload, the row and its key material gone, a REMOVED event', async () => {
+  it('removes: the removed key\'s id and BUILT_IN in the payload, the row and its key material gone, a REMOVED event', async () => {
     const apiKey = makeKey(AiProvider.OPENAI);
-    await add(apiKey, { verify: false });
+    const { id } = (await add(apiKey, { verify: false })).data!.addProviderKey;
     const removed = await app().gql(RemoveProviderKeyDocument, { provider: 'OPENAI' }, alice);
-    expect(removed.data?.removeProviderKey).toEqual({ provider: 'OPENAI', billingMode: 'BUILT_IN' });
+    expect(removed.data?.removeProviderKey).toEqual({ id, provider: 'OPENAI', billingMode: 'BUILT_IN' });
     expect((await app().gql(ProviderKeysDocument, {}, alice)).data?.providerKeys).toEqual([]);
     expect(await app().dataSource.getRepository(ProviderKey).count()).toBe(0);
     const events = (await app().gql(ProviderKeyEventsDocument, {}, alice)).data!.providerKeyEvents.edges.map((edge) => edge.node);
@@ -151,11 +170,17 @@ describeEachDatabase('managing provider keys', (app) => {
     }
     const page1 = (await app().gql(ProviderKeyEventsDocument, { first: 2 }, alice)).data!.providerKeyEvents;
     expect(page1.edges.map((edge) => edge.node.action)).toEqual(['ROTATED', 'ROTATED']);
-    expect(page1.pageInfo.hasNextPage).toBe(true);
+    expect(page1.pageInfo).toEqual({ hasNextPage: true, endCursor: page1.edges[1].cursor, hasPreviousPage: false, startCursor: page1.edges[0].cursor });
     const page2 = (await app().gql(ProviderKeyEventsDocument, { first: 2, after: page1.pageInfo.endCursor }, alice)).data!.providerKeyEvents;
     const page3 = (await app().gql(ProviderKeyEventsDocument, { first: 2, after: page2.pageInfo.endCursor }, alice)).data!.providerKeyEvents;
     expect(page3.edges.map((edge) => edge.node.action)).toEqual(['ADDED']);
-    expect(page3.pageInfo).toEqual({ hasNextPage: false, endCursor: page3.edges[0].cursor });
+    expect(page3.pageInfo).toEqual({ hasNextPage: false, endCursor: page3.edges[0].cursor, hasPreviousPage: true, startCursor: page3.edges[0].cursor });
+    const past = (await app().gql(ProviderKeyEventsDocument, { first: 2, after: page3.pageInfo.endCursor }, alice)).data!.providerKeyEvents;
+    expect(past).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null, hasPreviousPage: true, startCursor: null } });
+    // Newer events of another account do not count: its admin, given this cursor, has no previous page.
+    const gina = await app().token('user_gina', 'acct_globex');
+    const elsewhere = (await app().gql(ProviderKeyEventsDocument, { first: 2, after: page1.pageInfo.endCursor }, gina)).data!.providerKeyEvents;
+    expect(elsewhere.pageInfo).toEqual({ hasNextPage: false, endCursor: null, hasPreviousPage: false, startCursor: null });
     const ids = [...page1.edges, ...page2.edges, ...page3.edges].map((edge) => Number(edge.node.id));
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     expect(new Set(ids).size).toBe(5);

@@ -311,6 +311,7 @@ describeEachDatabase(
           missingModels: missing,
           latencyMs: expect.any(Number),
           testedAt: expect.any(String),
+          key: null, // a candidate: nothing stored
         });
         const result = call.result as ConnectionTest;
         for (const model of missing) expect(result.message).toContain(model);
