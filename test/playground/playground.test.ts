@@ -110,9 +110,10 @@ describe('GraphQL playground in a browser', () => {
     await pane.filter({ hasText: `****${inlineKey.slice(-4)}` }).filter({ hasText: `****${variablesKey.slice(-4)}` }).waitFor();
     await page.waitForTimeout(STORAGE_DEBOUNCE_MS);
 
+    // Every entry of both storages as name=value lines (a string: the browser's globals are not in our types).
     const storageText = () =>
-      page.evaluate(() =>
-        [localStorage, sessionStorage].flatMap((store) => Object.keys(store).map((name) => `${name}=${store.getItem(name)}`)).join('\n'),
+      page.evaluate<string>(
+        "[localStorage, sessionStorage].flatMap((store) => Object.keys(store).map((name) => name + '=' + store.getItem(name))).join('\\n')",
       );
     const leaks = (text: string) => ({
       inlineKey: keyFragmentsIn(text, inlineKey),
