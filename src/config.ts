@@ -97,12 +97,7 @@ function origins(env: Env, name: string): string[] {
   return entries.map((entry, index) => {
     // An origin has no user info, so an entry with "@" is not echoed: it may carry a password.
     if (entry.includes('@')) throw new ConfigError(name, `entry ${index + 1} has a user name or password; ${ORIGIN_EXPECTED}`);
-    let url: URL | undefined;
-    try {
-      url = new URL(entry);
-    } catch {
-      url = undefined;
-    }
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
     const exact = url && /^https?:$/.test(url.protocol) && url.pathname === '/' && !/[*?#]/.test(entry);
     if (!url || !exact) throw new ConfigError(name, `${ORIGIN_EXPECTED}; entry ${index + 1} is "${entry}"`);
     return url.origin;
