@@ -69,6 +69,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     server = await startServer({
       host: config.host,
       port: config.port,
+      corsOrigins: config.corsOrigins,
       production: config.production,
       limits: config.graphql,
       http: config.http,

@@ -18,6 +18,8 @@ export interface Config {
   production: boolean;
   host: string;
   port: number;
+  /** Origins (scheme://host[:port]) whose pages may call the API from a browser (CORS); none by default. */
+  corsOrigins: string[];
   /** Where generated development secrets and the embedded database live. */
   dataDir: string;
   /** MySQL: the URL without its query; `socketPath` (from `?socket=`) replaces its host and port. */
@@ -104,6 +106,21 @@ function httpUrl(env: Env, name: string, fallback?: string): string | undefined 
   return raw.replace(/\/+$/, '');
 }
 
+const ORIGIN_EXPECTED = 'expected comma-separated exact origins such as https://app.example.com or http://127.0.0.1:5173 (scheme, host and optional port; no path, no wildcard)';
+
+/** Each entry is one origin, stored as browsers send it in `Origin` (lower case, no default port). */
+function origins(env: Env, name: string): string[] {
+  const entries = (optional(env, name) ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  return entries.map((entry, index) => {
+    // An origin has no user info, so an entry with "@" is not echoed: it may carry a password.
+    if (entry.includes('@')) throw new ConfigError(name, `entry ${index + 1} has a user name or password; ${ORIGIN_EXPECTED}`);
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    const exact = url && /^https?:$/.test(url.protocol) && url.pathname === '/' && !/[*?#]/.test(entry);
+    if (!url || !exact) throw new ConfigError(name, `${ORIGIN_EXPECTED}; entry ${index + 1} is "${entry}"`);
+    return url.origin;
+  });
+}
+
 function databaseFrom(env: Env, dataDir: string): Config['database'] {
   const url = optional(env, 'DATABASE_URL');
   if (url === undefined) return { type: 'sqlite', file: path.join(dataDir, 'byok.sqlite') };
@@ -171,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     host: optional(env, 'HOST') ?? '127.0.0.1',
     port: integer(env, 'PORT', 4000, 0, 65535),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
     dataDir,
     database: databaseFrom(env, dataDir),
     logLevel,

@@ -14,6 +14,7 @@ import { Services } from './graphql/services';
 import { costLimitPlugin, documentLimits, MAX_PAGE_SIZE, noSubscriptions } from './graphql/limits';
 import { Config } from './config';
 import { loadPlayground } from './playground/playground.handler';
+import { corsHandler } from './cors';
 
 // The HTTP server: POST /graphql through Apollo Server, GET /healthz (the process runs) and GET /readyz
 // (the database answers). Apollo runs without a framework: this file is its whole HTTP integration.
@@ -21,6 +22,8 @@ import { loadPlayground } from './playground/playground.handler';
 export interface ServerOptions {
   host: string;
   port: number;
+  /** CORS_ORIGINS: the origins whose pages may call the API (src/cors.ts). */
+  corsOrigins: readonly string[];
   production: boolean;
   limits: Config['graphql'];
   http: Config['http'];
@@ -93,6 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.
   const playground = options.limits.playground ? loadPlayground(logger) : undefined;
+  const cors = corsHandler(options.corsOrigins);
 
   let inFlight = 0;
   let closing = false;
@@ -137,6 +141,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Every answer is JSON, text or a bundle file of a declared type: no browser may guess another.
     res.setHeader('x-content-type-options', 'nosniff');
     if (closing) res.setHeader('connection', 'close');
+    if (cors(req, res)) return;
     if (url.pathname === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz' && req.method === 'GET') {
       if (closing) return send(res, 503, { status: 'shutting down' });

@@ -22,6 +22,18 @@ async function fetcher(params, options) {
   return response.json();
 }
 
+// GraphiQL keeps its history, tabs, query and variables in localStorage unless given another storage, and
+// those hold whatever was typed: a key pasted into a mutation, a token in a header. On a shared browser
+// they would outlive the tab, so this storage keeps nothing and every load starts afresh. (The editors
+// hold their text in React state while the page is open; only persistence is lost.)
+const noStorage = {
+  getItem: () => null,
+  setItem: () => {},
+  removeItem: () => {},
+  clear: () => {},
+  length: 0,
+};
+
 // Anonymous on purpose: GraphiQL sends the operation name it last parsed, so a named default would be
 // sent along with a query typed over it in a hurry, and Apollo rejects an unknown operation name.
 const defaultQuery = `# Token: in the Headers tab below, after "Bearer ".
@@ -39,7 +51,8 @@ createRoot(document.getElementById('playground')).render(
     defaultHeaders={'{\n  "Authorization": "Bearer "\n}'}
     isHeadersEditorEnabled
     defaultEditorToolsVisibility="headers"
-    // Tokens stay out of localStorage: a shared browser must not keep an admin's bearer token.
+    storage={noStorage}
+    // Belt and braces: even a storage that kept things would not be handed the headers editor.
     shouldPersistHeaders={false}
   />,
 );
