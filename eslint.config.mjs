@@ -1,0 +1,37 @@
+// Lint: typescript-eslint's type-checked recommended rules, an import-cycle rule, one `node:` import
+// style. Formatting is prettier's job (`npm run format`), not a lint rule.
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'coverage/', 'test-artifacts/', 'test/generated/', 'data/', 'src/playground/client/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    settings: { ...importX.flatConfigs.typescript.settings, 'import-x/resolver-next': [createTypeScriptImportResolver()] },
+    rules: {
+      'import-x/no-cycle': 'error',
+      // Node's built-ins are imported as `node:fs`, never as a bare `fs`.
+      'no-restricted-imports': [
+        'error',
+        { paths: builtinModules.filter((name) => !name.startsWith('_')).map((name) => ({ name, message: `import it as "node:${name}"` })) },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Plain Node scripts outside the tsc programme: build steps that run before dist/ exists, configs.
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+    },
+  },
+  { files: ['**/*.js'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+);
