@@ -4,9 +4,10 @@ import { DataSource } from 'typeorm';
 import { Config } from './config';
 import { hasAccounts, seedDemo } from './accounts/demo-seed';
 import { createTokenVerifier } from './auth/jwt';
-import { loadKeyring } from './crypto/keyring';
+import { Keyring, loadKeyring } from './crypto/keyring';
 import { openDatabase } from './db/data-source';
 import { ProviderSettings } from './providers/connection-tester';
+import { compareMasterKeyChecks, verifyMasterKeys } from './provider-keys/master-key-rotation';
 import { ProviderKey } from './provider-keys/provider-key.entity';
 import { AiTask } from './providers/ai-provider.enum';
 import { ResolvedCredential } from './routing/route.service';
@@ -37,8 +38,12 @@ export interface AppOverrides {
   lookup?: ProviderSettings['lookup'];
 }
 
-/** Ready only while the database answers and every stored key's master key version is in the keyring. */
-async function checkReadiness(dataSource: DataSource, keyring: { has(version: number): boolean }): Promise<void> {
+/**
+ * Ready only while the database answers, the keyring's keys match their recorded check values, and
+ * every stored key's master key version is in the keyring.
+ */
+async function checkReadiness(dataSource: DataSource, keyring: Keyring): Promise<void> {
+  await compareMasterKeyChecks(dataSource, keyring);
   const rows: { version: number }[] = await dataSource
     .getRepository(ProviderKey)
     .createQueryBuilder('k')
@@ -61,11 +66,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   let server: RunningServer;
   let services: Services;
   try {
+    await verifyMasterKeys(dataSource, keyring);
     if (config.database.type === 'sqlite' && !(await hasAccounts(dataSource))) {
       await seedDemo(dataSource);
       logger.info('seeded the demo accounts into the empty embedded database');
     }
-    services = createServices(config, dataSource, keyring, overrides.lookup);
+    services = createServices(config, dataSource, keyring, logger, overrides.lookup);
     server = await startServer({
       host: config.host,
       port: config.port,

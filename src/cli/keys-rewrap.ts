@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { loadKeyring } from '../crypto/keyring';
 import { openDatabase } from '../db/data-source';
-import { rewrapAll } from '../provider-keys/master-key-rotation';
+import { rewrapAll, verifyMasterKeys } from '../provider-keys/master-key-rotation';
 import { runCli } from './run';
 
 // npm run keys:rewrap [-- --batch 200]: moves every stored key to the newest master key version.
@@ -17,6 +17,7 @@ runCli(async () => {
   const keyring = loadKeyring({ spec: config.masterKeys, production: config.production, dataDir: config.dataDir, warn: (m) => process.stderr.write(`${m}\n`) });
   const dataSource = await openDatabase(config.database);
   try {
+    await verifyMasterKeys(dataSource, keyring);
     process.stdout.write(`Re-wrapping stored keys under master key version ${keyring.currentVersion}, ${batchSize} at a time.\n`);
     const result = await rewrapAll(dataSource, keyring, {
       batchSize,

@@ -100,6 +100,17 @@ export function rewrapKey(
   }
 }
 
+/** Whether the keyring's key for the row's version unwraps its data key (start-up's proof of a master key). */
+export function opensDataKey(sealed: Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'>, binding: KeyBinding, keyring: Keyring): boolean {
+  try {
+    unwrapDataKey(sealed, binding, keyring).fill(0);
+    return true;
+  } catch (error) {
+    if (error instanceof KeyDecryptionError) return false;
+    throw error;
+  }
+}
+
 function wrapDataKey(dataKey: Buffer, binding: KeyBinding, keyring: Keyring): Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'> {
   const masterKeyVersion = keyring.currentVersion;
   const masterKey = keyring.key(masterKeyVersion);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'crypto';
+import { createHmac, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ensurePrivateDir } from '../data-dir';
@@ -65,6 +65,28 @@ export function loadKeyring(opts: {
       `${file}. Production needs ${ENV}; this file is for development only.`,
   );
   return keyring;
+}
+
+/**
+ * The check value of one master key version: HMAC-SHA256 under that key of a fixed label. Stored per
+ * version, it tells a later keyring whether it holds the same key under that version; an HMAC output
+ * reveals nothing from which the key could be recovered.
+ */
+export function masterKeyCheckValue(keyring: Keyring, version: number): string {
+  const key = keyring.key(version);
+  try {
+    return createHmac('sha256', key).update(JSON.stringify(['master-key-check', version]), 'utf8').digest('hex');
+  } finally {
+    key.fill(0);
+  }
+}
+
+/** A keyring whose key under a known version is not the one first used under it. */
+export function wrongMasterKey(version: number, why: string): KeyringError {
+  return new KeyringError(
+    `${ENV}: the key of master key version ${version} is not the one ${why}. Restore the original key of version ${version} ` +
+      '(a new key needs a new version number).',
+  );
 }
 
 function parseKeyringFrom(spec: string, source: string): Keyring {

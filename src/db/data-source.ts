@@ -7,13 +7,15 @@ import { Account } from '../accounts/account.entity';
 import { Membership } from '../accounts/membership.entity';
 import { ProviderKey } from '../provider-keys/provider-key.entity';
 import { ProviderKeyEvent } from '../provider-keys/provider-key-event.entity';
+import { MasterKeyCheck } from '../provider-keys/master-key-check.entity';
 import { Accounts1732600000000 } from '../../migrations/1732600000000-accounts';
 import { ProviderKeys1732600000001 } from '../../migrations/1732600000001-provider-keys';
+import { MasterKeyChecks1732600000002 } from '../../migrations/1732600000002-master-key-checks';
 
 // The one DataSource. Migrations own the schema on both databases; `synchronize` stays off.
 
-export const ENTITIES = [Account, Membership, ProviderKey, ProviderKeyEvent];
-export const MIGRATIONS = [Accounts1732600000000, ProviderKeys1732600000001];
+export const ENTITIES = [Account, Membership, ProviderKey, ProviderKeyEvent, MasterKeyCheck];
+export const MIGRATIONS = [Accounts1732600000000, ProviderKeys1732600000001, MasterKeyChecks1732600000002];
 
 /** MariaDB reports column defaults differently from MySQL; TypeORM needs to know which it talks to. */
 export type MysqlFlavour = 'mysql' | 'mariadb';

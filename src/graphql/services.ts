@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Config } from '../config';
 import { Keyring } from '../crypto/keyring';
+import { Logger } from '../logger';
 import { ConnectionTester, ProviderSettings } from '../providers/connection-tester';
 import { ProviderKeyService } from '../provider-keys/provider-key.service';
 import { RouteService } from '../routing/route.service';
@@ -16,7 +17,13 @@ export interface Services {
   routes: RouteService;
 }
 
-export function createServices(config: Config, dataSource: DataSource, keyring: Keyring, lookup?: ProviderSettings['lookup']): Services {
+export function createServices(
+  config: Config,
+  dataSource: DataSource,
+  keyring: Keyring,
+  logger: Logger,
+  lookup?: ProviderSettings['lookup'],
+): Services {
   const tester = new ConnectionTester({ ...config.providers, lookup });
   // Per process: with several replicas, each allows this many (see README).
   const testLimiter = new RateLimiterMemory({ points: config.testRateLimitPerMinute, duration: 60 });
@@ -31,6 +38,7 @@ export function createServices(config: Config, dataSource: DataSource, keyring: 
       tester,
       testLimiter,
       outboundAllowlist: config.providers.outboundAllowlist,
+      logger,
     }),
   };
 }

@@ -4,9 +4,10 @@ import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity
 import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { BillingMode, Plan, planAllowsByok } from '../accounts/plan.enum';
 import { Viewer } from '../auth/viewer';
-import { KeyBinding, openKey, sealKey, SealedKey } from '../crypto/envelope';
+import { KeyBinding, KeyDecryptionError, openKey, sealKey, SealedKey } from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { inTransaction } from '../db/transaction';
+import type { Logger } from '../logger';
 import { AppError, badUserInput, ErrorCode } from '../graphql/errors';
 import { MAX_PAGE_SIZE } from '../graphql/limits';
 import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
@@ -35,6 +36,7 @@ export interface ProviderKeyServiceDeps {
   /** TEST_RATE_LIMIT_PER_MINUTE connection tests per account, verify-on-save included. */
   testLimiter: RateLimiterAbstract;
   outboundAllowlist: string[];
+  logger: Pick<Logger, 'warn'>;
 }
 
 
@@ -202,7 +204,7 @@ export class ProviderKeyService {
       { ...input, endpoint: input.endpoint ?? current.endpoint, deployment: input.deployment ?? current.deployment },
       this.deps.outboundAllowlist,
     );
-    if (crypto.timingSafeEqual(digest(candidate.apiKey), digest(openKey(current, bindingOf(current), this.deps.keyring)))) {
+    if (this.sameAsStored(current, candidate.apiKey)) {
       throw badUserInput('The new key is the same as the stored one: paste the new key you created at the provider.', 'apiKey');
     }
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
@@ -301,6 +303,26 @@ export class ProviderKeyService {
     const key = await this.findPublic(manager, viewer.accountId, provider);
     if (!key) throw notFound(provider);
     return toProviderKeyType(key, viewer.plan);
+  }
+
+  /**
+   * Whether the new key equals the stored one. A stored key that cannot be decrypted (sealed under a
+   * master key version the keyring lacks, or damaged) is exactly the key an admin must be able to replace,
+   * so the comparison is skipped then, with a warning that says why (the error's fixed text, no key bytes).
+   */
+  private sameAsStored(stored: ProviderKey, apiKey: string): boolean {
+    let storedKey: string;
+    try {
+      storedKey = openKey(stored, bindingOf(stored), this.deps.keyring);
+    } catch (error) {
+      if (!(error instanceof KeyDecryptionError)) throw error;
+      this.deps.logger.warn(
+        { accountId: stored.accountId, provider: stored.provider, keyId: stored.id, reason: error.message },
+        'rotating a stored key that cannot be decrypted: not comparing it with the new key',
+      );
+      return false;
+    }
+    return crypto.timingSafeEqual(digest(apiKey), digest(storedKey));
   }
 
   private seal(apiKey: string, key: Pick<ProviderKey, 'accountId' | 'provider' | 'id'>): SealedKey {

@@ -4,9 +4,11 @@ import { Account } from '../../src/accounts/account.entity';
 import { Plan } from '../../src/accounts/plan.enum';
 import { openKey, sealKey } from '../../src/crypto/envelope';
 import { parseKeyring } from '../../src/crypto/keyring';
-import { PROVIDER_ORDER } from '../../src/providers/ai-provider.enum';
+import { AiProvider, AiTask, KeyHealth, PROVIDER_ORDER } from '../../src/providers/ai-provider.enum';
+import { readRewrapBatch, rewrapAll, writeRewrapBatch } from '../../src/provider-keys/master-key-rotation';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
-import { KeyHealth } from '../../src/providers/ai-provider.enum';
+import { AddProviderKeyDocument, RotateProviderKeyDocument } from '../generated/graphql';
+import { makeKey } from '../support/fake-providers';
 import { distEntry, runNode } from '../support/processes';
 import { DATABASES, startTestApp, TestApp } from '../support/test-app';
 
@@ -57,6 +59,7 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
     expect(result.stdout).toContain('master key version 1: 1000 keys\n');
     expect(result.stdout).toContain('master key version 2: 0 keys (current: new keys are sealed under it)\n');
     expect(result.stdout).toContain('1000 key(s) are not under the current version yet: run npm run keys:rewrap');
+    expect(result.stdout).toContain('BYOK_MASTER_KEYS holds no old master key version that could be removed.\n');
   });
 
   it('resumes a rewrap killed halfway and ends with every key readable under version 2 alone', async () => {
@@ -87,6 +90,7 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
     expect(final.stdout).toContain('master key version 1: 0 keys\n');
     expect(final.stdout).toContain('master key version 2: 1000 keys (current: new keys are sealed under it)\n');
     expect(final.stdout).toContain('Every stored key is under the current version.');
+    expect(final.stdout).toContain('Master key version(s) 1 no longer needed by any stored key: can be removed from BYOK_MASTER_KEYS.\n');
 
     // Read back with a keyring that no longer has version 1.
     app = await startTestApp(database, { env: { ...app.env, BYOK_MASTER_KEYS: `2:${v2}` }, providers: app.providers, dataDir: app.dataDir, databaseUrl: app.env.DATABASE_URL });
@@ -100,5 +104,51 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
 
     const again = runNode('cli/keys-rewrap.js', [], env);
     expect(again.stdout).toContain('Done: 0 key(s) re-wrapped');
+
+    const dropped = runNode('cli/keys-status.js', [], { ...env, BYOK_MASTER_KEYS: `2:${v2}` });
+    expect(dropped.status).toBe(0);
+    expect(dropped.stdout).toBe(
+      'master key version 2: 1000 keys (current: new keys are sealed under it)\n' +
+        'Every stored key is under the current version.\n' +
+        'BYOK_MASTER_KEYS holds no old master key version that could be removed.\n',
+    );
   }, 120_000);
+});
+
+// A rewrap racing a rotation by a replica that does not know version 2 yet: the rotation seals a new
+// data key and keeps version 1, so a rewrap that checked only the master key version would store a
+// re-wrap of the old data key beside the new ciphertext, and the key could never be opened again.
+describe.each(DATABASES)('keys:rewrap racing a rotation [%s]', (database) => {
+  let app: TestApp; // a replica whose keyring still ends at version 1
+  let alice: string;
+  const ring = parseKeyring(`1:${v1},2:${v2}`); // the rewrap's keyring
+
+  beforeAll(async () => {
+    app = await startTestApp(database, { env: { BYOK_MASTER_KEYS: `1:${v1}` } });
+    alice = await app.token('user_alice', 'acct_acme');
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('skips a key rotated between its read and its write, which still opens, and moves it on the next run', async () => {
+    const added = await app.gql(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: makeKey(AiProvider.OPENAI), verify: false } }, alice);
+    expect(added.errors).toBeUndefined();
+
+    const batch = await readRewrapBatch(app.dataSource, ring, '', 10);
+    expect(batch.map((key) => key.accountId)).toEqual(['acct_acme']);
+    const rotatedKey = makeKey(AiProvider.OPENAI, 'VALID', 1);
+    const rotated = await app.gql(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: rotatedKey, verify: false } }, alice);
+    expect(rotated.data?.rotateProviderKey.version).toBe(2);
+    expect(await writeRewrapBatch(app.dataSource, ring, batch)).toEqual({ rewrapped: 0, skipped: 1 });
+
+    expect((await app.resolveCredential('acct_acme', AiTask.ANALYSIS)).apiKey).toBe(rotatedKey);
+    const row = await app.dataSource.getRepository(ProviderKey).findOneByOrFail({ accountId: 'acct_acme' });
+    expect(row.masterKeyVersion).toBe(1);
+
+    expect(await rewrapAll(app.dataSource, ring, { batchSize: 10 })).toEqual({ rewrapped: 1, skipped: 0, remaining: 0 });
+    const moved = await app.dataSource.getRepository(ProviderKey).findOneByOrFail({ accountId: 'acct_acme' });
+    expect(moved.masterKeyVersion).toBe(2);
+    expect(openKey(moved, { accountId: moved.accountId, provider: moved.provider, keyId: moved.id }, parseKeyring(`2:${v2}`))).toBe(rotatedKey);
+  });
 });
