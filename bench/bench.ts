@@ -9,13 +9,15 @@ import autocannon from 'autocannon';
 import { createConnection, createPool, PoolConnection } from 'mysql2/promise';
 import { Account } from '../src/accounts/account.entity';
 import { Membership } from '../src/accounts/membership.entity';
-import { Plan, Role } from '../src/accounts/plan.enum';
+import { Plan } from '../src/accounts/plan.enum';
+import { Role } from '../src/accounts/role.enum';
 import { signToken } from '../src/auth/jwt';
 import { loadConfig } from '../src/config';
 import { sealKey } from '../src/crypto/envelope';
 import { parseKeyring } from '../src/crypto/keyring';
-import { openDatabase } from '../src/db/data-source';
-import { AiProvider, KeyHealth } from '../src/providers/ai-provider.enum';
+import { openAppDatabase } from '../src/app/database';
+import { AiProvider } from '../src/providers/ai-provider.enum';
+import { KeyHealth } from '../src/providers/key-health.enum';
 import { ProviderKey } from '../src/provider-keys/provider-key.entity';
 
 // npm run bench: the service on MariaDB with 1,000 accounts that hold keys, against a bare Apollo Server
@@ -268,7 +270,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     process.stdout.write(`Seeding ${ACCOUNTS} accounts with keys into ${database}…\n`);
-    const dataSource = await openDatabase({ type: 'mysql', url: databaseUrl });
+    const dataSource = await openAppDatabase({ type: 'mysql', url: databaseUrl });
     const keyring = parseKeyring(masterKeys);
     const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ id: `acct_bench_${i}`, name: `Bench ${i}`, plan: Plan.GROWTH }));
     await dataSource.getRepository(Account).insert(accounts);

@@ -1,6 +1,8 @@
 import path from 'node:path';
+import { PROVIDER_ADAPTERS } from './providers/adapters';
 import { AiProvider } from './providers/ai-provider.enum';
-import { BaseUrls, DEFAULT_BASE_URLS, DEFAULT_TIMEOUT_MS } from './providers/connection-tester';
+import { DEFAULT_TIMEOUT_MS } from './providers/connection-tester';
+import type { BaseUrls } from './providers/provider-adapter';
 
 // Every environment variable the service reads is read and checked here, once, at start-up.
 // A wrong value stops the process with one line that names the variable and what it expects.
@@ -166,14 +168,16 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AUTH_JWT_SECRET', 'required in production (or set AUTH_JWKS_URL)');
   }
 
+  // A hosted provider only: Azure needs a customer's own endpoint and deployment, so it cannot be the
+  // platform's allocation.
+  const hosted = PROVIDER_ADAPTERS.filter((adapter) => adapter.api);
   const builtinProvider = optional(env, 'BUILTIN_PROVIDER') ?? AiProvider.OPENAI;
-  // Azure needs a customer's own endpoint and deployment, so it cannot be the platform's allocation.
-  const builtinChoices: string[] = Object.values(AiProvider).filter((provider) => provider !== AiProvider.AZURE_OPENAI);
+  const builtinChoices: string[] = hosted.map((adapter) => adapter.provider);
   if (!builtinChoices.includes(builtinProvider)) {
     throw new ConfigError('BUILTIN_PROVIDER', `expected one of ${builtinChoices.join(', ')}, got "${builtinProvider}"`);
   }
   const apiKeys: Partial<Record<AiProvider, string>> = {};
-  for (const provider of Object.values(AiProvider)) {
+  for (const { provider } of PROVIDER_ADAPTERS) {
     const key = optional(env, `BUILTIN_${provider}_API_KEY`);
     if (key) apiKeys[provider] = key;
   }
@@ -202,12 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     // Set but blank is a mistake the keyring reports, not a request for a generated development key.
     masterKeys: env.BYOK_MASTER_KEYS,
     providers: {
-      baseUrls: {
-        OPENAI: httpUrl(env, 'OPENAI_BASE_URL', DEFAULT_BASE_URLS.OPENAI)!,
-        ANTHROPIC: httpUrl(env, 'ANTHROPIC_BASE_URL', DEFAULT_BASE_URLS.ANTHROPIC)!,
-        GOOGLE_GEMINI: httpUrl(env, 'GEMINI_BASE_URL', DEFAULT_BASE_URLS.GOOGLE_GEMINI)!,
-        MISTRAL: httpUrl(env, 'MISTRAL_BASE_URL', DEFAULT_BASE_URLS.MISTRAL)!,
-      },
+      baseUrls: Object.fromEntries(hosted.map(({ provider, api }) => [provider, httpUrl(env, api!.env, api!.baseUrl)!])) as BaseUrls,
       timeoutMs: integer(env, 'PROVIDER_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 100, 120_000),
       outboundAllowlist: (optional(env, 'OUTBOUND_ALLOWLIST') ?? '')
         .split(',')

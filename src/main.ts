@@ -1,4 +1,4 @@
-import { startApp } from './app';
+import { startApp } from './app/app';
 import { ConfigError, loadConfig } from './config';
 import { KeyringError } from './crypto/keyring';
 

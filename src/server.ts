@@ -1,16 +1,12 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLSchema } from 'graphql';
 import { Logger } from 'pino';
-import { IdentityLoader } from './auth/viewer';
-import { unauthenticatedPlugin } from './auth/unauthenticated.plugin';
-import { TokenVerifier } from './auth/jwt';
 import { RequestContext } from './graphql/context';
 import { createErrorFormatter, schemaNames } from './graphql/format-error';
 import { loggingPlugin } from './graphql/logging.plugin';
-import { Services } from './graphql/services';
 import { costLimitPlugin, documentLimits, MAX_PAGE_SIZE, noSubscriptions } from './graphql/limits';
 import { Config } from './config';
 import { loadPlayground } from './playground/playground.handler';
@@ -19,7 +15,7 @@ import { corsHandler } from './cors';
 // The HTTP server: POST /graphql through Apollo Server, GET /healthz (the process runs) and GET /readyz
 // (the database answers). Apollo runs without a framework: this file is its whole HTTP integration.
 
-export interface ServerOptions {
+export interface ServerOptions<Context extends RequestContext> {
   host: string;
   port: number;
   /** CORS_ORIGINS: the origins whose pages may call the API (src/cors.ts). */
@@ -28,8 +24,10 @@ export interface ServerOptions {
   limits: Config['graphql'];
   http: Config['http'];
   schema: GraphQLSchema;
-  services: Services;
-  verifyToken: TokenVerifier;
+  /** The context of one GraphQL request (the composition root's: identity and services). */
+  context: (req: http.IncomingMessage) => Context;
+  /** Plugins of the capabilities (auth's early answer to requests without a token). */
+  plugins: ApolloServerPlugin<Context>[];
   logger: Logger;
   /** Resolves when the service can serve traffic; rejects with the reason otherwise. */
   readiness: () => Promise<void>;
@@ -73,12 +71,12 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }
 
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { logger, services } = options;
+export async function startServer<Context extends RequestContext>(options: ServerOptions<Context>): Promise<RunningServer> {
+  const { logger } = options;
   const { maxBodyBytes } = options.limits;
   const armor = documentLimits(options.limits);
   const names = schemaNames(options.schema);
-  const apollo = new ApolloServer<RequestContext>({
+  const apollo = new ApolloServer<Context>({
     schema: options.schema,
     formatError: createErrorFormatter(logger, names, { hideSuggestions: options.production }),
     includeStacktraceInErrorResponses: false,
@@ -91,7 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     parseOptions: { maxTokens: options.limits.maxTokens },
     // No cache hints in this schema: the cache-control plugin would wrap every field resolver to compute
     // a policy that is always "no-store", which handleGraphql sets itself.
-    plugins: [...armor.plugins, costLimitPlugin(options.limits.maxCost, MAX_PAGE_SIZE), loggingPlugin(names), unauthenticatedPlugin(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [...armor.plugins, costLimitPlugin(options.limits.maxCost, MAX_PAGE_SIZE), loggingPlugin(names), ...options.plugins, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.
@@ -118,11 +116,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({
-        auth: new IdentityLoader(req.headers.authorization, options.verifyToken, services.dataSource),
-        services,
-        log: logger,
-      }),
+      context: () => Promise.resolve(options.context(req)),
     });
     // Answers describe an account's keys and settings: no cache or proxy may keep them.
     res.setHeader('cache-control', 'no-store');

@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { Account } from './account.entity';
 import { Membership } from './membership.entity';
-import { Plan, Role } from './plan.enum';
+import { Plan } from './plan.enum';
+import { Role } from './role.enum';
 
 // The contract's demo data, with fixed ids. Seeding is an upsert: running it again changes nothing.
 

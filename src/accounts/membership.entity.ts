@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Account } from './account.entity';
-import { Role } from './plan.enum';
+import { Role } from './role.enum';
 
 /** A user's role in one account. Users themselves live in the identity provider; the token names them. */
 @Entity('memberships')

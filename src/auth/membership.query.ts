@@ -1,36 +1,45 @@
 import { Pool } from 'mysql2';
 import { DataSource } from 'typeorm';
 import { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
-import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import { Plan, Role } from '../accounts/plan.enum';
-import { PROVIDER_ORDER } from '../providers/ai-provider.enum';
-import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from '../provider-keys/provider-key.entity';
+import { Plan } from '../accounts/plan.enum';
+import { Role } from '../accounts/role.enum';
 
 // The one query of an authenticated request: the user's role in the account, the account's plan, and
-// the account's keys without their key material, in a single statement. The contract wants role and
-// plan read on every request, and the screens behind it (key list, AI settings) show the keys, so one
-// round trip serves both. Requests that ask in the same turn of the event loop share that round trip:
-// their lookups go out together as one statement, sent after every one of those requests arrived, so
-// each still reads the database as it is then (a demotion counts from the next request). Plain SQL
-// built once per batch size, its key columns from the entity; key rows are hydrated by the driver as
-// TypeORM would.
+// what other capabilities need of that account for the request (the composition root hands in their
+// part: provider-keys' stored keys, without key material), in a single statement. The contract wants
+// role and plan read on every request, and the screens behind it (key list, AI settings) show the keys,
+// so one round trip serves both. Requests that ask in the same turn of the event loop share that round
+// trip: their lookups go out together as one statement, sent after every one of those requests arrived,
+// so each still reads the database as it is then (a demotion counts from the next request).
 
-export interface MembershipWithKeys {
+export type Row = Record<string, unknown>;
+
+/** What another capability reads of the member's account in the same statement. */
+export interface AccountPart<Account> {
+  /** `LEFT JOIN …` onto the member's account, whose id is `m.account_id`. */
+  readonly join: string;
+  /** What it selects, each aliased so that it cannot collide with another part (`k.id AS k_id`). */
+  readonly columns: readonly string[];
+  /** The part, from the rows of one membership: one per joined row, or one of nulls when none joined. */
+  read(rows: readonly Row[]): Account;
+}
+
+export interface MemberRow<Account> {
   role: Role;
   plan: Plan;
-  /** In the contract's provider order. */
-  keys: PublicProviderKey[];
+  account: Account;
 }
+
+/** Reads one membership (a user in an account); undefined when the user is not a member. */
+export type MembershipReader<Account> = (userId: string, accountId: string) => Promise<MemberRow<Account> | undefined>;
 
 /** Lookups read in one statement at most; each batch size is one prepared statement per connection. */
 const MAX_BATCH = 16;
 
-type Row = Record<string, unknown>;
-
-interface Lookup {
+interface Lookup<Account> {
   userId: string;
   accountId: string;
-  resolve(membership: MembershipWithKeys | undefined): void;
+  resolve(membership: MemberRow<Account> | undefined): void;
   reject(error: unknown): void;
 }
 
@@ -50,17 +59,16 @@ function select(dataSource: DataSource, sql: string, parameters: string[]): Prom
  */
 const lookupKey = (userId: unknown, accountId: unknown) => JSON.stringify([userId, accountId]);
 
-class MembershipReader {
-  private readonly keyColumns: ColumnMetadata[];
+class BatchedMembershipReader<Account> {
   private readonly statements: string[] = [];
-  private queue: Lookup[] = [];
+  private queue: Lookup<Account>[] = [];
 
-  constructor(private readonly dataSource: DataSource) {
-    const metadata = dataSource.getMetadata(ProviderKey);
-    this.keyColumns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => metadata.findColumnWithPropertyName(name)!);
-  }
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly part: AccountPart<Account>,
+  ) {}
 
-  read(userId: string, accountId: string): Promise<MembershipWithKeys | undefined> {
+  read(userId: string, accountId: string): Promise<MemberRow<Account> | undefined> {
     return new Promise((resolve, reject) => {
       if (this.queue.push({ userId, accountId, resolve, reject }) === 1) setImmediate(() => this.flush());
     });
@@ -72,7 +80,7 @@ class MembershipReader {
     for (let start = 0; start < queue.length; start += MAX_BATCH) void this.run(queue.slice(start, start + MAX_BATCH));
   }
 
-  private async run(batch: Lookup[]): Promise<void> {
+  private async run(batch: Lookup<Account>[]): Promise<void> {
     let rows: Row[];
     try {
       rows = await select(this.dataSource, this.statement(batch.length), batch.flatMap((lookup) => [lookup.userId, lookup.accountId]));
@@ -89,38 +97,23 @@ class MembershipReader {
     }
     for (const lookup of batch) {
       const group = found.get(lookupKey(lookup.userId, lookup.accountId));
-      lookup.resolve(group && this.membership(group));
+      lookup.resolve(group && { role: group[0].role as Role, plan: group[0].plan as Plan, account: this.part.read(group) });
     }
-  }
-
-  private membership(rows: Row[]): MembershipWithKeys {
-    const keys = rows
-      .filter((row) => row.id != null)
-      .map((row) => {
-        const key: Record<string, unknown> = {};
-        for (const column of this.keyColumns) key[column.propertyName] = this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column);
-        return key as PublicProviderKey;
-      })
-      .sort((a, b) => PROVIDER_ORDER.indexOf(a.provider) - PROVIDER_ORDER.indexOf(b.provider));
-    return { role: rows[0].role as Role, plan: rows[0].plan as Plan, keys };
   }
 
   private statement(size: number): string {
     return (this.statements[size] ??= [
       'SELECT m.user_id AS member_user_id, m.account_id AS member_account_id, m.role AS role, a.plan AS plan,',
-      this.keyColumns.map((column) => `k.${column.databaseName}`).join(', '),
+      this.part.columns.join(', '),
       'FROM memberships m INNER JOIN accounts a ON a.id = m.account_id',
-      'LEFT JOIN provider_keys k ON k.account_id = m.account_id',
+      this.part.join,
       `WHERE ${Array.from({ length: size }, () => '(m.user_id = ? AND m.account_id = ?)').join(' OR ')}`,
     ].join(' '));
   }
 }
 
-const readers = new WeakMap<DataSource, MembershipReader>();
-
-/** The membership of the user in the account, or undefined when they are not a member. */
-export function readMembership(dataSource: DataSource, userId: string, accountId: string): Promise<MembershipWithKeys | undefined> {
-  let reader = readers.get(dataSource);
-  if (!reader) readers.set(dataSource, (reader = new MembershipReader(dataSource)));
-  return reader.read(userId, accountId);
+/** The membership of a user in an account, with the part, or undefined when they are not a member. */
+export function createMembershipReader<Account>(dataSource: DataSource, part: AccountPart<Account>): MembershipReader<Account> {
+  const reader = new BatchedMembershipReader(dataSource, part);
+  return (userId, accountId) => reader.read(userId, accountId);
 }

@@ -1,10 +1,10 @@
 import { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import { IMiddlewareTypeMap } from 'graphql-middleware';
 import { allow, deny, IRules, shield } from 'graphql-shield';
-import { Role } from '../accounts/plan.enum';
-import { RequestContext } from '../graphql/context';
+import { Role } from '../accounts/role.enum';
 import { forbidden } from '../graphql/errors';
 import { admin, member } from './rules';
+import { AuthContext } from './viewer';
 
 // The one permission map. Anything not named here is denied (`fallbackRule: deny`). Root fields carry
 // the access rules; output types are allowed as a whole because reaching them already passed a root rule,
@@ -49,7 +49,7 @@ export const PERMISSIONS = {
 export const ADMIN_OR_NULL: Readonly<Record<string, readonly string[]>> = { ProviderOption: ['key'] };
 
 /** Reads the context only: the root rule (member or admin) that let the request this far set the viewer. */
-function adminOrNull(resolve: GraphQLFieldResolver<unknown, RequestContext>, parent: unknown, args: Record<string, unknown>, context: RequestContext, info: GraphQLResolveInfo) {
+function adminOrNull(resolve: GraphQLFieldResolver<unknown, AuthContext>, parent: unknown, args: Record<string, unknown>, context: AuthContext, info: GraphQLResolveInfo) {
   return context.viewer?.role === Role.ADMIN ? resolve(parent, args, context, info) : null;
 }
 

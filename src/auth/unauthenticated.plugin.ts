@@ -1,7 +1,7 @@
 import { ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { getLocation, GraphQLFormattedError, isNonNullType, Kind } from 'graphql';
 import { unauthenticated } from '../graphql/errors';
-import { RequestContext } from '../graphql/context';
+import { AuthContext } from './viewer';
 import { PERMISSIONS, requiresAuthentication } from './permissions';
 
 // Requests without a valid token are the cheapest thing to send and the likeliest flood. When every root
@@ -10,7 +10,7 @@ import { PERMISSIONS, requiresAuthentication } from './permissions';
 // the executor, the rules or graphql-js's error machinery. Anything else (introspection, __typename,
 // fragments at the root, a valid token) goes the ordinary way, through the rules.
 
-export function unauthenticatedPlugin(): ApolloServerPlugin<RequestContext> {
+export function unauthenticatedPlugin(): ApolloServerPlugin<AuthContext> {
   const { message, extensions } = unauthenticated();
   return {
     async requestDidStart() {

@@ -1,52 +1,65 @@
-import { DataSource } from 'typeorm';
-import { Plan, Role } from '../accounts/plan.enum';
-import { PublicProviderKey } from '../provider-keys/provider-key.entity';
+import { Plan } from '../accounts/plan.enum';
+import { Role } from '../accounts/role.enum';
+import { RequestContext } from '../graphql/context';
 import { InvalidTokenError, TokenClaims, TokenVerifier } from './jwt';
-import { readMembership } from './membership.query';
+import { MembershipReader } from './membership.query';
 
 // Who is asking. The token says who the user is and which account they act in; their role there and
 // the account's plan are read from the database on every request, so a demotion takes effect at once.
 
-export interface Viewer {
+/**
+ * A member of the account the request acts in. `account` is what other capabilities read of that account
+ * in the same statement (provider-keys: its stored keys), typed by them; auth only carries it.
+ */
+export interface Viewer<Account = unknown> {
   userId: string;
   accountId: string;
   role: Role;
   plan: Plan;
-  /**
-   * The account's keys, without key material, read in the same statement as role and plan: what the
-   * queries of this request show. Mutations read (and lock) their own rows instead.
-   */
-  keys: readonly PublicProviderKey[];
+  account: Account;
 }
 
-export type Identity =
+export type Identity<Account = unknown> =
   | { status: 'anonymous' }
   | { status: 'invalid-token' }
   | { status: 'not-a-member'; userId: string; accountId: string }
-  | { status: 'member'; viewer: Viewer };
+  | { status: 'member'; viewer: Viewer<Account> };
 
 export type TokenVerdict = { status: 'anonymous' } | { status: 'invalid-token' } | { status: 'verified'; claims: TokenClaims };
 
+/** The part of a request's context that auth fills: the rules set `viewer` once the membership is read. */
+export interface AuthContext<Account = unknown> extends RequestContext {
+  auth: IdentityLoader<Account>;
+  viewer?: Viewer<Account>;
+}
+
+/** The viewer of a request that passed the permission rules; resolvers behind `member` or `admin` may rely on it. */
+export function viewerOf<Account>(context: AuthContext<Account>): Viewer<Account> {
+  if (!context.viewer) throw new Error('viewerOf called on a request without a member');
+  return context.viewer;
+}
+
 /**
  * Loads a request's identity lazily, in two steps, each at most once: the token (no I/O with a
- * shared secret, and none for a token already verified) and then the membership (one database query). A request the permission rules turn
- * away for its token, or a document rejected before execution, never reaches the database.
+ * shared secret, and none for a token already verified) and then the membership (one database query). A
+ * request the permission rules turn away for its token, or a document rejected before execution, never
+ * reaches the database.
  */
-export class IdentityLoader {
+export class IdentityLoader<Account = unknown> {
   private token?: Promise<TokenVerdict>;
-  private member?: Promise<Identity>;
+  private member?: Promise<Identity<Account>>;
 
   constructor(
     private readonly authorization: string | undefined,
     private readonly verify: TokenVerifier,
-    private readonly dataSource: DataSource,
+    private readonly readMembership: MembershipReader<Account>,
   ) {}
 
   verifiedToken(): Promise<TokenVerdict> {
     return (this.token ??= this.verifyToken());
   }
 
-  identity(): Promise<Identity> {
+  identity(): Promise<Identity<Account>> {
     return (this.member ??= this.verifiedToken().then((verdict) => (verdict.status === 'verified' ? this.lookUp(verdict.claims) : verdict)));
   }
 
@@ -62,8 +75,8 @@ export class IdentityLoader {
     }
   }
 
-  private async lookUp(claims: TokenClaims): Promise<Identity> {
-    const membership = await readMembership(this.dataSource, claims.userId, claims.accountId);
+  private async lookUp(claims: TokenClaims): Promise<Identity<Account>> {
+    const membership = await this.readMembership(claims.userId, claims.accountId);
     return membership ? { status: 'member', viewer: { ...claims, ...membership } } : { status: 'not-a-member', ...claims };
   }
 }

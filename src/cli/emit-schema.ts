@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildBareSchema, printSdl } from '../graphql/schema';
+import { buildBareSchema, printSdl } from '../app/schema';
 import { runCli } from './run';
 
 // npm run schema:emit: writes schema/schema.graphql from the code. A test fails when they differ.

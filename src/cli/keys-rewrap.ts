@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
-import { loadKeyring } from '../crypto/keyring';
-import { openDatabase } from '../db/data-source';
-import { rewrapAll, verifyMasterKeys } from '../provider-keys/master-key-rotation';
+import { rewrapAll } from '../provider-keys/master-key-rotation';
+import { withKeyStore } from './key-store';
 import { runCli } from './run';
 
 // npm run keys:rewrap [-- --batch 200]: moves every stored key to the newest master key version.
@@ -13,13 +11,9 @@ runCli(async () => {
   const { values } = parseArgs({ options: { batch: { type: 'string', default: '200' } } });
   const batchSize = Number(values.batch);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error('--batch: expected a whole number from 1 to 10000');
-  const config = loadConfig();
-  const keyring = loadKeyring({ spec: config.masterKeys, production: config.production, dataDir: config.dataDir, warn: (m) => process.stderr.write(`${m}\n`) });
-  const dataSource = await openDatabase(config.database);
-  try {
-    await verifyMasterKeys(dataSource, keyring);
+  await withKeyStore(async (store, keyring) => {
     process.stdout.write(`Re-wrapping stored keys under master key version ${keyring.currentVersion}, ${batchSize} at a time.\n`);
-    const result = await rewrapAll(dataSource, keyring, {
+    const result = await rewrapAll(store, {
       batchSize,
       onBatch: ({ rewrapped, skipped, remaining }) =>
         process.stdout.write(`rewrapped ${rewrapped}, skipped ${skipped} (changed meanwhile), remaining ${remaining}\n`),
@@ -30,7 +24,5 @@ runCli(async () => {
         : `Stopped with ${result.remaining} key(s) still behind: run npm run keys:rewrap again.\n`,
     );
     if (result.remaining) process.exitCode = 1;
-  } finally {
-    await dataSource.destroy();
-  }
+  });
 });

@@ -1,19 +1,13 @@
 import 'reflect-metadata';
-import { loadConfig } from '../config';
-import { loadKeyring } from '../crypto/keyring';
-import { openDatabase } from '../db/data-source';
-import { keyStatus, verifyMasterKeys } from '../provider-keys/master-key-rotation';
+import { keyStatus } from '../provider-keys/master-key-rotation';
+import { withKeyStore } from './key-store';
 import { runCli } from './run';
 
 // npm run keys:status: how many stored keys sit under each master key version. Prints no key material.
 
 runCli(async () => {
-  const config = loadConfig();
-  const keyring = loadKeyring({ spec: config.masterKeys, production: config.production, dataDir: config.dataDir, warn: (m) => process.stderr.write(`${m}\n`) });
-  const dataSource = await openDatabase(config.database);
-  try {
-    await verifyMasterKeys(dataSource, keyring);
-    const counts = await keyStatus(dataSource, keyring);
+  await withKeyStore(async (store, keyring) => {
+    const counts = await keyStatus(store, keyring);
     for (const { version, keys, current, inKeyring } of counts) {
       const notes = [current ? 'current: new keys are sealed under it' : '', inKeyring ? '' : 'MISSING from BYOK_MASTER_KEYS: these keys cannot be read'];
       process.stdout.write(`master key version ${version}: ${keys} key${keys === 1 ? '' : 's'}${notes.filter(Boolean).map((n) => ` (${n})`).join('')}\n`);
@@ -29,7 +23,5 @@ runCli(async () => {
         : `BYOK_MASTER_KEYS holds no old master key version that could be removed.\n`,
     );
     if (counts.some((count) => !count.inKeyring && count.keys > 0)) process.exitCode = 2;
-  } finally {
-    await dataSource.destroy();
-  }
+  });
 });

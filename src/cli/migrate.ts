@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { loadConfig } from '../config';
+import { SCHEMA } from '../app/database';
 import { ensureDatabase, createDataSource } from '../db/data-source';
 import { runCli } from './run';
 
@@ -7,7 +8,7 @@ import { runCli } from './run';
 
 runCli(async () => {
   const { database } = loadConfig();
-  const dataSource = await createDataSource(database, await ensureDatabase(database)).initialize();
+  const dataSource = await createDataSource(database, SCHEMA, await ensureDatabase(database)).initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     process.stdout.write(applied.length ? `Applied ${applied.map((m) => m.name).join(', ')}.\n` : 'No pending migrations.\n');

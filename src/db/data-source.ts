@@ -1,27 +1,24 @@
 import path from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { Config } from '../config';
 import { ensurePrivateDir, ensurePrivateFile } from '../data-dir';
-import { Account } from '../accounts/account.entity';
-import { Membership } from '../accounts/membership.entity';
-import { ProviderKey } from '../provider-keys/provider-key.entity';
-import { ProviderKeyEvent } from '../provider-keys/provider-key-event.entity';
-import { MasterKeyCheck } from '../provider-keys/master-key-check.entity';
-import { Accounts1732600000000 } from '../../migrations/1732600000000-accounts';
-import { ProviderKeys1732600000001 } from '../../migrations/1732600000001-provider-keys';
-import { MasterKeyChecks1732600000002 } from '../../migrations/1732600000002-master-key-checks';
 
-// The one DataSource. Migrations own the schema on both databases; `synchronize` stays off.
+// The one DataSource. Migrations own the schema on both databases; `synchronize` stays off. Which
+// entities and migrations there are is the composition root's list (app/database.ts): this folder
+// knows no capability.
 
-export const ENTITIES = [Account, Membership, ProviderKey, ProviderKeyEvent, MasterKeyCheck];
-export const MIGRATIONS = [Accounts1732600000000, ProviderKeys1732600000001, MasterKeyChecks1732600000002];
+/** The tables: entity classes and the migrations that create them, in order. */
+export interface DatabaseSchema {
+  entities: NonNullable<DataSourceOptions['entities']>;
+  migrations: NonNullable<DataSourceOptions['migrations']>;
+}
 
 /** MariaDB reports column defaults differently from MySQL; TypeORM needs to know which it talks to. */
 export type MysqlFlavour = 'mysql' | 'mariadb';
 
-export function createDataSource(database: Config['database'], flavour: MysqlFlavour = 'mysql'): DataSource {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, logging: false } as const;
+export function createDataSource(database: Config['database'], schema: DatabaseSchema, flavour: MysqlFlavour = 'mysql'): DataSource {
+  const common = { ...schema, synchronize: false, logging: false } as const;
   if (database.type === 'sqlite') {
     return new DataSource({
       ...common,
@@ -71,8 +68,8 @@ export async function ensureDatabase(database: Config['database']): Promise<Mysq
 }
 
 /** Connects, creating the database when needed, and applies pending migrations. */
-export async function openDatabase(database: Config['database']): Promise<DataSource> {
-  const dataSource = createDataSource(database, await ensureDatabase(database));
+export async function openDatabase(database: Config['database'], schema: DatabaseSchema): Promise<DataSource> {
+  const dataSource = createDataSource(database, schema, await ensureDatabase(database));
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;

@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { dialectOf } from './dialect';
 
 // Write transactions. On SQLite every query runner shares one connection, so two transactions awaited
 // side by side would interleave inside one BEGIN…COMMIT; a per-DataSource queue runs them one at a
@@ -7,7 +8,7 @@ import { DataSource, EntityManager } from 'typeorm';
 const queues = new WeakMap<DataSource, Promise<unknown>>();
 
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  if (dataSource.options.type !== 'better-sqlite3') return dataSource.transaction(work);
+  if (dialectOf(dataSource) !== 'sqlite') return dataSource.transaction(work);
   const previous = queues.get(dataSource) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(() => dataSource.transaction(work));
   queues.set(dataSource, next);

@@ -1,17 +1,11 @@
 import { Logger } from 'pino';
-import { IdentityLoader, Viewer } from '../auth/viewer';
-import { Services } from './services';
 
+/**
+ * What every request's context holds. Capabilities extend it with what they read (auth/viewer.ts: the
+ * identity; each resolver names the services it calls); the composition root (app/) builds the whole.
+ */
 export interface RequestContext {
-  auth: IdentityLoader;
-  /** Set by the member and admin rules once the membership is loaded. */
-  viewer?: Viewer;
-  services: Services;
   log: Logger;
-}
-
-/** The viewer of a request that passed the permission rules; resolvers behind `member` or `admin` may rely on it. */
-export function viewerOf(context: RequestContext): Viewer {
-  if (!context.viewer) throw new Error('viewerOf called on a request without a member');
-  return context.viewer;
+  /** Whose request it is, once auth knows: the kernel only logs the account. */
+  viewer?: { accountId: string };
 }

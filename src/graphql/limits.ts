@@ -17,14 +17,20 @@ import {
   visitWithTypeInfo,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
-import { Config } from '../config';
 import { AppError, ErrorCode } from './errors';
 
 // Document limits, checked while parsing and validating: a document over any of them is rejected
 // before a resolver runs or the database is asked anything. The defaults leave ample room for the
 // settings screens' operations (depth ≤ 5, no aliases, a few hundred tokens) and GraphiQL's schema query.
 
-export function documentLimits(limits: Config['graphql']) {
+/** GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_ALIASES, GRAPHQL_MAX_DIRECTIVES (tokens and cost are counted apart). */
+export interface DocumentLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+}
+
+export function documentLimits(limits: DocumentLimits) {
   return new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, exposeLimits: true },
     maxAliases: { n: limits.maxAliases, exposeLimits: true },

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
+import { AiProvider } from '../providers/ai-provider.enum';
+import { KeyHealth } from '../providers/key-health.enum';
 
 export enum ProviderKeyAction {
   ADDED = 'ADDED',

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
+import { AiProvider } from '../providers/ai-provider.enum';
+import { KeyHealth } from '../providers/key-health.enum';
 
 // A stored provider key. Deliberately not a GraphQL type: the ciphertext, IV, tag and wrapped data key
 // never leave the service; `provider-key.type.ts` maps what a client may see.

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { RequestContext, viewerOf } from '../graphql/context';
+import { AuthContext, viewerOf } from '../auth/viewer';
 import { AiProvider } from '../providers/ai-provider.enum';
 import { AddProviderKeyInput, ProviderKeyEventsArgs, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
 import {
@@ -8,38 +8,43 @@ import {
   ProviderKeyType,
   RemoveProviderKeyPayload,
 } from './provider-key.type';
+import { ProviderKeyService } from './provider-key.service';
+import { AccountKeys } from './provider-key.store';
 
 // Thin by design: access is decided by the permission map, the rules of the product by the service.
+
+/** What these resolvers need of a request's context. */
+type KeysContext = AuthContext<AccountKeys> & { services: { providerKeys: ProviderKeyService } };
 
 @Resolver()
 export class ProviderKeyResolver {
   @Query(() => [ProviderKeyType], { description: 'ADMIN. The keys this account has stored, masked.' })
-  providerKeys(@Ctx() context: RequestContext): ProviderKeyType[] {
+  providerKeys(@Ctx() context: KeysContext): ProviderKeyType[] {
     return context.services.providerKeys.list(viewerOf(context));
   }
 
   @Query(() => ProviderKeyEventConnection, { description: 'ADMIN. The audit trail, newest first.' })
-  providerKeyEvents(@Ctx() context: RequestContext, @Args() { first, after }: ProviderKeyEventsArgs): Promise<ProviderKeyEventConnection> {
+  providerKeyEvents(@Ctx() context: KeysContext, @Args() { first, after }: ProviderKeyEventsArgs): Promise<ProviderKeyEventConnection> {
     return context.services.providerKeys.events(viewerOf(context), first, after);
   }
 
   @Mutation(() => ProviderKeyType, { description: 'ADMIN. Stores a key; with verify (default) only after a passing connection test.' })
-  addProviderKey(@Ctx() context: RequestContext, @Arg('input', () => AddProviderKeyInput) input: AddProviderKeyInput): Promise<ProviderKeyType> {
+  addProviderKey(@Ctx() context: KeysContext, @Arg('input', () => AddProviderKeyInput) input: AddProviderKeyInput): Promise<ProviderKeyType> {
     return context.services.providerKeys.add(viewerOf(context), input);
   }
 
   @Mutation(() => ConnectionTestType, { description: 'ADMIN. Tests a candidate key (apiKey given, nothing stored) or the stored key.' })
-  testProviderKey(@Ctx() context: RequestContext, @Arg('input', () => TestProviderKeyInput) input: TestProviderKeyInput): Promise<ConnectionTestType> {
+  testProviderKey(@Ctx() context: KeysContext, @Arg('input', () => TestProviderKeyInput) input: TestProviderKeyInput): Promise<ConnectionTestType> {
     return context.services.providerKeys.test(viewerOf(context), input);
   }
 
   @Mutation(() => ProviderKeyType, { description: 'ADMIN. Replaces the stored key in one transaction; version + 1.' })
-  rotateProviderKey(@Ctx() context: RequestContext, @Arg('input', () => RotateProviderKeyInput) input: RotateProviderKeyInput): Promise<ProviderKeyType> {
+  rotateProviderKey(@Ctx() context: KeysContext, @Arg('input', () => RotateProviderKeyInput) input: RotateProviderKeyInput): Promise<ProviderKeyType> {
     return context.services.providerKeys.rotate(viewerOf(context), input);
   }
 
   @Mutation(() => RemoveProviderKeyPayload, { description: 'ADMIN. Deletes the key; the provider falls back to the built-in allocation.' })
-  removeProviderKey(@Ctx() context: RequestContext, @Arg('provider', () => AiProvider) provider: AiProvider): Promise<RemoveProviderKeyPayload> {
+  removeProviderKey(@Ctx() context: KeysContext, @Arg('provider', () => AiProvider) provider: AiProvider): Promise<RemoveProviderKeyPayload> {
     return context.services.providerKeys.remove(viewerOf(context), provider);
   }
 }

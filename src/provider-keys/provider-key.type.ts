@@ -1,8 +1,11 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { BillingMode, billingModeFor, Plan } from '../accounts/plan.enum';
-import { AiProvider, KeyHealth } from '../providers/ai-provider.enum';
+import { BillingMode, billingModeFor } from '../accounts/billing-mode.enum';
+import { Plan } from '../accounts/plan.enum';
+import { badUserInput } from '../graphql/errors';
+import { MaskedKeyScalar } from '../graphql/masked-key.scalar';
+import { AiProvider } from '../providers/ai-provider.enum';
 import { ConnectionTestResult } from '../providers/connection-tester';
-import { MaskedKeyScalar } from './masked-key.scalar';
+import { KeyHealth } from '../providers/key-health.enum';
 import { PublicProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 
@@ -151,6 +154,15 @@ export function toProviderKeyEventType(event: ProviderKeyEvent): ProviderKeyEven
     health: event.health,
     at: event.at,
   };
+}
+
+/** Cursors name an event by its id; opaque to clients. */
+export const encodeCursor = (id: number): string => Buffer.from(`event:${id}`).toString('base64url');
+
+export function decodeCursor(cursor: string): number {
+  const match = /^event:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw badUserInput('after is not a cursor this API returned: pass the endCursor of the previous page.', 'after');
+  return Number(match[1]);
 }
 
 @ObjectType('PageInfo', { simpleResolvers: true })

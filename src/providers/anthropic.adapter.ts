@@ -1,6 +1,8 @@
-import { AiProvider, KeyHealth } from './ai-provider.enum';
+import { AiProvider } from './ai-provider.enum';
+import { AiTask } from './ai-task.enum';
+import { KeyHealth } from './key-health.enum';
 import { hostedCandidate } from './candidate-input';
-import type { ProviderAdapter } from './provider-adapter';
+import { baseUrlOf, type ProviderAdapter } from './provider-adapter';
 import { healthFromStatus, joinUrl, stringAt, stringsIn, valueAt } from './provider-answer';
 
 // Anthropic: GET {base}/v1/models?limit=1000 with x-api-key and a pinned API version. The list is
@@ -19,11 +21,21 @@ const HEALTH_BY_ERROR_TYPE: ReadonlyMap<string, KeyHealth> = new Map([
 
 export const anthropicAdapter: ProviderAdapter = {
   provider: AiProvider.ANTHROPIC,
+  displayName: 'Anthropic',
+  keyPrefix: 'sk-ant-',
+  keyHint: 'Starts with sk-ant-',
+  api: { baseUrl: 'https://api.anthropic.com', env: 'ANTHROPIC_BASE_URL' },
+  models: {
+    [AiTask.INTERVIEW_CONVERSATION]: 'claude-sonnet-4-5',
+    [AiTask.ANALYSIS]: 'claude-haiku-4-5',
+    [AiTask.INSIGHT_GENERATION]: 'claude-sonnet-4-5',
+  },
+  enableModels: "make them available to the key's workspace",
 
-  normalize: (input) => hostedCandidate(input),
+  normalize: (input) => hostedCandidate(anthropicAdapter, input),
 
   modelListRequest: (candidate, baseUrls, pageToken) => ({
-    url: joinUrl(baseUrls.ANTHROPIC, '/v1/models', { limit: '1000', after_id: pageToken }),
+    url: joinUrl(baseUrlOf(baseUrls, AiProvider.ANTHROPIC), '/v1/models', { limit: '1000', after_id: pageToken }),
     headers: { 'x-api-key': candidate.apiKey, 'anthropic-version': API_VERSION },
   }),
 

@@ -1,4 +1,4 @@
-import { badUserInput } from '../graphql/errors';
+import { ProviderInputError } from './input-error';
 import { optionalText } from './candidate-input';
 import { isAllowlisted } from './outbound-policy';
 
@@ -11,16 +11,16 @@ const AZURE_HOST =
   /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/;
 const EXAMPLE = 'https://<resource>.openai.azure.com';
 
-const invalid = (fix: string) => badUserInput(`The Azure OpenAI endpoint ${fix}`, 'endpoint');
+const invalid = (fix: string) => new ProviderInputError(`The Azure OpenAI endpoint ${fix}`, 'endpoint');
 
 /**
- * Returns the endpoint as `https://host` (no trailing slash) or throws BAD_USER_INPUT. A host or
+ * Returns the endpoint as `https://host` (no trailing slash) or throws ProviderInputError. A host or
  * host:port in the allowlist may also use http and another port (operators' gateways, test fakes);
  * it must still look like an Azure resource host.
  */
 export function normalizeAzureEndpoint(raw: string | null | undefined, allowlist: readonly string[]): string {
   const text = optionalText(raw);
-  if (!text) throw badUserInput(`Azure OpenAI needs the resource endpoint, for example ${EXAMPLE}.`, 'endpoint');
+  if (!text) throw new ProviderInputError(`Azure OpenAI needs the resource endpoint, for example ${EXAMPLE}.`, 'endpoint');
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw invalid(`must start with https://, for example ${EXAMPLE}.`);
 
   let url: URL;
@@ -54,9 +54,9 @@ const DEPLOYMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function normalizeDeployment(raw: string | null | undefined): string {
   const name = optionalText(raw);
-  if (!name) throw badUserInput('Azure OpenAI needs the deployment name that requests should use.', 'deployment');
+  if (!name) throw new ProviderInputError('Azure OpenAI needs the deployment name that requests should use.', 'deployment');
   if (!DEPLOYMENT.test(name)) {
-    throw badUserInput(
+    throw new ProviderInputError(
       'The deployment name may use only letters, digits, ".", "_" and "-", must start with a letter or digit and be at most 64 characters.',
       'deployment',
     );

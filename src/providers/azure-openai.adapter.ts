@@ -1,4 +1,6 @@
-import { AiProvider, KeyHealth } from './ai-provider.enum';
+import { AiProvider } from './ai-provider.enum';
+import { AiTask } from './ai-task.enum';
+import { KeyHealth } from './key-health.enum';
 import { normalizeAzureEndpoint, normalizeDeployment } from './azure-endpoint';
 import { readApiKey } from './candidate-input';
 import type { ProviderAdapter } from './provider-adapter';
@@ -12,11 +14,28 @@ const API_VERSION = '2024-10-21';
 
 export const azureOpenAiAdapter: ProviderAdapter = {
   provider: AiProvider.AZURE_OPENAI,
+  displayName: 'Azure OpenAI',
+  keyHint: 'KEY 1 or KEY 2 from the resource\'s "Keys and Endpoint" page',
+  // One deployment serves every task, so it must run a model good enough for all of them.
+  models: {
+    [AiTask.INTERVIEW_CONVERSATION]: 'gpt-4.1',
+    [AiTask.ANALYSIS]: 'gpt-4.1',
+    [AiTask.INSIGHT_GENERATION]: 'gpt-4.1',
+  },
+  enableModels: 'use a resource in a region that offers them',
+  healthAdvice: {
+    [KeyHealth.INVALID_KEY]:
+      'Azure OpenAI rejected this key: check that it is KEY 1 or KEY 2 of the resource at this endpoint (keys only work with their own resource) and that it has not been regenerated.',
+    [KeyHealth.INSUFFICIENT_PERMISSIONS]:
+      'Azure OpenAI refused key-based access to this resource: enable key authentication (local auth) on the resource, or check its network rules.',
+    [KeyHealth.PROVIDER_UNREACHABLE]:
+      "We could not reach this Azure OpenAI endpoint: check that it is your resource's public endpoint and that the resource accepts public network access, then try again.",
+  },
 
   normalize: (input, allowlist) => ({
     provider: AiProvider.AZURE_OPENAI,
     // Keys are 32 hex characters (legacy) or longer alphanumerics: no prefix to check.
-    apiKey: readApiKey(AiProvider.AZURE_OPENAI, input.apiKey),
+    apiKey: readApiKey(azureOpenAiAdapter, input.apiKey),
     endpoint: normalizeAzureEndpoint(input.endpoint, allowlist),
     deployment: normalizeDeployment(input.deployment),
   }),

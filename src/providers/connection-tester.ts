@@ -1,33 +1,19 @@
-import { badUserInput } from '../graphql/errors';
-import { AiProvider, KeyHealth } from './ai-provider.enum';
-import { anthropicAdapter } from './anthropic.adapter';
-import { azureOpenAiAdapter } from './azure-openai.adapter';
-import { geminiAdapter } from './gemini.adapter';
+import { AiProvider } from './ai-provider.enum';
+import { adapterFor } from './adapters';
 import { healthMessage } from './health-message';
-import { mistralAdapter } from './mistral.adapter';
+import { KeyHealth } from './key-health.enum';
 import { missingModels } from './model-catalog';
-import { openAiAdapter } from './openai.adapter';
 import { type DnsLookup, OutboundClient } from './outbound-client';
-import type { BaseUrls, CandidateInput, KeyCandidate, ModelListRequest, ProviderAdapter } from './provider-adapter';
+import type { BaseUrls, KeyCandidate, ModelListRequest, ProviderAdapter } from './provider-adapter';
 
 // "Test Connection": proves a key with the provider's token-free model list and says, in our words,
 // what state it is in. Provider-side trouble of any kind is a result, never an exception, so callers
-// can store and show it; only normalizeCandidate throws, for input the customer must fix.
-
-export type { BaseUrls, CandidateInput, KeyCandidate } from './provider-adapter';
-
-/** The contract's defaults: what each provider's official SDK takes as its base URL. */
-export const DEFAULT_BASE_URLS: Readonly<BaseUrls> = {
-  OPENAI: 'https://api.openai.com/v1',
-  ANTHROPIC: 'https://api.anthropic.com',
-  GOOGLE_GEMINI: 'https://generativelanguage.googleapis.com',
-  MISTRAL: 'https://api.mistral.ai',
-};
+// can store and show it; only normalizeCandidate (adapters.ts) throws, for input the customer must fix.
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export interface ProviderSettings {
-  /** OPENAI_BASE_URL, ANTHROPIC_BASE_URL, GEMINI_BASE_URL, MISTRAL_BASE_URL. */
+  /** The hosted providers' base URLs (OPENAI_BASE_URL and the others: see each adapter's `api`). */
   baseUrls: BaseUrls;
   /** PROVIDER_TIMEOUT_MS: the deadline for a whole test, every page included. */
   timeoutMs: number;
@@ -47,23 +33,8 @@ export interface ConnectionTestResult {
   testedAt: Date;
 }
 
-const ADAPTERS: Readonly<Record<AiProvider, ProviderAdapter>> = {
-  [AiProvider.OPENAI]: openAiAdapter,
-  [AiProvider.ANTHROPIC]: anthropicAdapter,
-  [AiProvider.GOOGLE_GEMINI]: geminiAdapter,
-  [AiProvider.AZURE_OPENAI]: azureOpenAiAdapter,
-  [AiProvider.MISTRAL]: mistralAdapter,
-};
-
 /** A paginated list is followed at most this far; a key whose models are not there by then lacks them. */
 const MAX_PAGES = 10;
-
-/** Validates and trims what the customer typed; throws BAD_USER_INPUT naming the field to fix. */
-export function normalizeCandidate(input: CandidateInput, allowlist: readonly string[]): KeyCandidate {
-  const adapter = ADAPTERS[input.provider] as ProviderAdapter | undefined;
-  if (!adapter) throw badUserInput('Choose one of the supported AI providers.', 'provider');
-  return adapter.normalize(input, allowlist);
-}
 
 interface Diagnosis {
   health: KeyHealth;
@@ -101,7 +72,7 @@ export class ConnectionTester {
   }
 
   private async diagnose(candidate: KeyCandidate): Promise<Diagnosis> {
-    const adapter = ADAPTERS[candidate.provider];
+    const adapter = adapterFor(candidate.provider);
     const signal = AbortSignal.timeout(this.settings.timeoutMs);
     const listed: string[] = [];
     let pageToken: string | undefined;

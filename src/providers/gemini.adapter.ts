@@ -1,6 +1,8 @@
-import { AiProvider, KeyHealth } from './ai-provider.enum';
+import { AiProvider } from './ai-provider.enum';
+import { AiTask } from './ai-task.enum';
+import { KeyHealth } from './key-health.enum';
 import { hostedCandidate } from './candidate-input';
-import type { ProviderAdapter } from './provider-adapter';
+import { baseUrlOf, type ProviderAdapter } from './provider-adapter';
 import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
 
 // Google Gemini (Generative Language API): GET {base}/v1beta/models?pageSize=1000 with x-goog-api-key.
@@ -9,11 +11,25 @@ import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answe
 
 export const geminiAdapter: ProviderAdapter = {
   provider: AiProvider.GOOGLE_GEMINI,
+  displayName: 'Google Gemini',
+  keyPrefix: 'AIza',
+  keyHint: 'Starts with AIza',
+  api: { baseUrl: 'https://generativelanguage.googleapis.com', env: 'GEMINI_BASE_URL' },
+  models: {
+    [AiTask.INTERVIEW_CONVERSATION]: 'gemini-2.5-flash',
+    [AiTask.ANALYSIS]: 'gemini-2.5-flash',
+    [AiTask.INSIGHT_GENERATION]: 'gemini-2.5-pro',
+  },
+  enableModels: "make them available to the key's Google Cloud project",
+  healthAdvice: {
+    [KeyHealth.INSUFFICIENT_PERMISSIONS]:
+      "Google accepted this key but it may not use the Gemini API: enable the Generative Language API in the key's project, remove API restrictions that block it, and check that the API is offered in your region.",
+  },
 
-  normalize: (input) => hostedCandidate(input),
+  normalize: (input) => hostedCandidate(geminiAdapter, input),
 
   modelListRequest: (candidate, baseUrls, pageToken) => ({
-    url: joinUrl(baseUrls.GOOGLE_GEMINI, '/v1beta/models', { pageSize: '1000', pageToken }),
+    url: joinUrl(baseUrlOf(baseUrls, AiProvider.GOOGLE_GEMINI), '/v1beta/models', { pageSize: '1000', pageToken }),
     headers: { 'x-goog-api-key': candidate.apiKey },
   }),
 

@@ -1,6 +1,8 @@
-import { AiProvider, KeyHealth } from './ai-provider.enum';
+import { AiProvider } from './ai-provider.enum';
+import { AiTask } from './ai-task.enum';
+import { KeyHealth } from './key-health.enum';
 import { hostedCandidate } from './candidate-input';
-import type { ProviderAdapter } from './provider-adapter';
+import { baseUrlOf, type ProviderAdapter } from './provider-adapter';
 import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
 
 // OpenAI: GET {base}/models with a Bearer key. Its 401 text echoes part of the key, which is one more
@@ -13,11 +15,28 @@ const MISSING_SCOPE = /insufficient permissions|missing scopes/i;
 
 export const openAiAdapter: ProviderAdapter = {
   provider: AiProvider.OPENAI,
+  displayName: 'OpenAI',
+  keyPrefix: 'sk-',
+  keyHint: 'Starts with sk-',
+  api: { baseUrl: 'https://api.openai.com/v1', env: 'OPENAI_BASE_URL' },
+  // The conversation needs a fast, strong chat model; analysis is high-volume tagging of transcripts,
+  // so a cheaper one; insight generation reasons across many analyses, so a reasoning model. The other
+  // adapters follow the same shape.
+  models: {
+    [AiTask.INTERVIEW_CONVERSATION]: 'gpt-4.1',
+    [AiTask.ANALYSIS]: 'gpt-4.1-mini',
+    [AiTask.INSIGHT_GENERATION]: 'o4-mini',
+  },
+  enableModels: "allow them in the key's project settings",
+  healthAdvice: {
+    [KeyHealth.INSUFFICIENT_PERMISSIONS]:
+      'OpenAI accepted this key but it may not list models: give the restricted key Read access to Models (or use a key with All permissions) and check that your region is supported.',
+  },
 
-  normalize: (input) => hostedCandidate(input),
+  normalize: (input) => hostedCandidate(openAiAdapter, input),
 
   modelListRequest: (candidate, baseUrls) => ({
-    url: joinUrl(baseUrls.OPENAI, '/models'),
+    url: joinUrl(baseUrlOf(baseUrls, AiProvider.OPENAI), '/models'),
     headers: { authorization: `Bearer ${candidate.apiKey}` },
   }),
 

@@ -1,8 +1,11 @@
-import type { AiProvider, KeyHealth } from './ai-provider.enum';
+import type { AiProvider } from './ai-provider.enum';
+import type { AiTask } from './ai-task.enum';
+import type { KeyHealth } from './key-health.enum';
 
-// One adapter per provider: how its keys look, how its token-free model list is asked for, and how
-// its answers read. Adapters do no I/O, so each can be read against ../shared/providers.md alone;
-// connection-tester.ts does the requests.
+// One adapter per provider, describing itself: what the dropdown shows, how its keys look, where its API
+// is and which variable moves it, the model per task, how its token-free model list is asked for and
+// how its answers read, and how to fix what a test finds. Adapters do no I/O, so each can be read
+// against ../shared/providers.md alone; connection-tester.ts does the requests. The list is providers.ts.
 
 /** What a client typed, before validation. */
 export interface CandidateInput {
@@ -20,13 +23,8 @@ export interface KeyCandidate {
   deployment: string | null;
 }
 
-/** Base URLs of the hosted providers (OPENAI_BASE_URL etc.); Azure uses the key's own endpoint. */
-export interface BaseUrls {
-  OPENAI: string;
-  ANTHROPIC: string;
-  GOOGLE_GEMINI: string;
-  MISTRAL: string;
-}
+/** The base URL of each hosted provider, as configured (OPENAI_BASE_URL etc.); Azure keys carry their own. */
+export type BaseUrls = Readonly<Partial<Record<AiProvider, string>>>;
 
 export interface ModelListRequest {
   url: string;
@@ -42,7 +40,26 @@ export interface ModelPage {
 
 export interface ProviderAdapter {
   readonly provider: AiProvider;
-  /** Validates key, endpoint and deployment before any network call; throws BAD_USER_INPUT. */
+  readonly displayName: string;
+  /** The documented key prefix; none for providers whose keys have no fixed start. */
+  readonly keyPrefix?: string;
+  /** Shown under the key field; never a real key. */
+  readonly keyHint: string;
+  /**
+   * A hosted API: its default base URL (what the official SDK takes) and the variable that overrides
+   * it. Absent for Azure OpenAI, whose every key names its own resource endpoint.
+   */
+  readonly api?: { baseUrl: string; env: string };
+  /**
+   * The model per task: what routing uses and what a key must be able to reach. For Azure OpenAI
+   * requests go to the key's deployment, so these are the base models the resource must offer.
+   */
+  readonly models: Readonly<Record<AiTask, string>>;
+  /** How to give a key the models it lacks, ending a sentence: "…, then test again". */
+  readonly enableModels: string;
+  /** This provider's own advice per health, where the fix differs from the general one. */
+  readonly healthAdvice?: Readonly<Partial<Record<KeyHealth, string>>>;
+  /** Validates key, endpoint and deployment before any network call; throws ProviderInputError. */
   normalize(input: CandidateInput, allowlist: readonly string[]): KeyCandidate;
   /** The model-list request for one page (the first when pageToken is undefined). */
   modelListRequest(candidate: KeyCandidate, baseUrls: BaseUrls, pageToken?: string): ModelListRequest;
@@ -50,4 +67,11 @@ export interface ProviderAdapter {
   readModelPage(body: unknown): ModelPage | undefined;
   /** Health of a non-2xx, non-3xx answer from its status and code/type/reason fields. */
   classifyError(status: number, body: unknown): KeyHealth;
+}
+
+/** The configured base URL of a hosted provider; a missing one is a wiring mistake, not input. */
+export function baseUrlOf(baseUrls: BaseUrls, provider: AiProvider): string {
+  const url = baseUrls[provider];
+  if (!url) throw new Error(`no base URL configured for ${provider}`);
+  return url;
 }

@@ -1,4 +1,4 @@
-import { KeyHealth } from './ai-provider.enum';
+import { KeyHealth } from './key-health.enum';
 
 // Reading provider answers without trusting them: bodies are untyped JSON from a third party (or from
 // whatever a customer's endpoint points at), so every field is looked up defensively. Nothing read

@@ -1,6 +1,9 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { BillingMode, Plan } from '../accounts/plan.enum';
-import { AiProvider, AiTask, KeyHealth } from '../providers/ai-provider.enum';
+import { BillingMode } from '../accounts/billing-mode.enum';
+import { Plan } from '../accounts/plan.enum';
+import { AiProvider } from '../providers/ai-provider.enum';
+import { AiTask } from '../providers/ai-task.enum';
+import { KeyHealth } from '../providers/key-health.enum';
 import { ProviderKeyType } from '../provider-keys/provider-key.type';
 
 @ObjectType('ProviderOption', { simpleResolvers: true, description: 'One entry of the provider dropdown.' })
@@ -27,6 +30,7 @@ export class ProviderOption {
   key: ProviderKeyType | null;
 }
 
+/** The route of one task: what aiSettings shows, and what the credential resolver serves (with the key). */
 @ObjectType('AiTaskRoute', { simpleResolvers: true })
 export class AiTaskRoute {
   @Field(() => AiTask)

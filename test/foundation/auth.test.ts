@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { MeDocument } from '../generated/graphql';
 import { Membership } from '../../src/accounts/membership.entity';
-import { Role } from '../../src/accounts/plan.enum';
+import { Role } from '../../src/accounts/role.enum';
 import { loadConfig } from '../../src/config';
 import { describeEachDatabase, startTestApp, TestApp, TEST_JWT_SECRET } from '../support/test-app';
 

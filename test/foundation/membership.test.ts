@@ -1,5 +1,7 @@
 import { AddProviderKeyDocument, MeDocument, ProviderKeysDocument } from '../generated/graphql';
-import { readMembership } from '../../src/auth/membership.query';
+import { createMembershipReader } from '../../src/auth/membership.query';
+import { ProviderKeyStore } from '../../src/provider-keys/provider-key.store';
+import { parseKeyring } from '../../src/crypto/keyring';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { makeKey } from '../support/fake-providers';
 import { describeEachDatabase } from '../support/test-app';
@@ -32,13 +34,16 @@ describeEachDatabase('membership lookups of concurrent requests', (app) => {
   it('gives every lookup of one tick, across several statements, its own role, plan and keys', async () => {
     // 40 lookups started together: more than one statement's worth, identities interleaved and repeated.
     const lookups = Array.from({ length: 40 }, (_, i) => IDENTITIES[i % IDENTITIES.length]);
-    const results = await Promise.all(lookups.map(({ userId, accountId }) => readMembership(app().dataSource, userId, accountId)));
+    // The statement as the service wires it: provider-keys' part (its keys, no key material) beside the membership.
+    const store = new ProviderKeyStore(app().dataSource, parseKeyring(`1:${Buffer.alloc(32, 1).toString('base64')}`));
+    const readMembership = createMembershipReader(app().dataSource, store.accountPart);
+    const results = await Promise.all(lookups.map(({ userId, accountId }) => readMembership(userId, accountId)));
     results.forEach((membership, i) => {
       const { expected, accountId } = lookups[i];
       if (!expected) return expect(membership).toBeUndefined();
       expect(membership).toMatchObject({ role: expected.role, plan: expected.plan });
-      expect(membership!.keys.map((key) => key.provider)).toEqual(expected.providers);
-      for (const key of membership!.keys) expect(key.accountId).toBe(accountId);
+      expect(membership!.account.keys.map((key) => key.provider)).toEqual(expected.providers);
+      for (const key of membership!.account.keys) expect(key.accountId).toBe(accountId);
     });
   });
 

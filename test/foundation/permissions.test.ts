@@ -1,10 +1,11 @@
 import { defaultFieldResolver, graphql, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
-import { buildBareSchema } from '../../src/graphql/schema';
+import { buildBareSchema } from '../../src/app/schema';
 import { PERMISSIONS, permissionMiddleware } from '../../src/auth/permissions';
-import { buildAppSchema } from '../../src/graphql/schema';
+import { buildAppSchema } from '../../src/app/schema';
 import { RequestContext } from '../../src/graphql/context';
-import { Plan, Role } from '../../src/accounts/plan.enum';
+import { Plan } from '../../src/accounts/plan.enum';
+import { Role } from '../../src/accounts/role.enum';
 
 // The permission map is the one place access is decided: every root field must be named in it, and a
 // field it does not name is denied with FORBIDDEN, not shield's internal "Not Authorised!".

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildBareSchema, printSdl } from '../../src/graphql/schema';
+import { buildBareSchema, printSdl } from '../../src/app/schema';
 
 describe('schema/schema.graphql', () => {
   it('is exactly what the code builds (run `npm run schema:emit` after changing the schema)', async () => {

@@ -1,5 +1,5 @@
 import { graphql, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
-import { MaskedKeyScalar } from '../../src/provider-keys/masked-key.scalar';
+import { MaskedKeyScalar } from '../../src/graphql/masked-key.scalar';
 
 // The last line of defence: whatever a resolver hands the MaskedKey scalar, only "****" and the last
 // four characters go out; and no client can send one in.

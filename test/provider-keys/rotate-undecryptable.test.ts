@@ -1,5 +1,6 @@
 import { RotateProviderKeyDocument, AddProviderKeyDocument } from '../generated/graphql';
-import { AiProvider, AiTask } from '../../src/providers/ai-provider.enum';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { AiTask } from '../../src/providers/ai-task.enum';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { makeKey } from '../support/fake-providers';
 import { describeEachDatabase } from '../support/test-app';

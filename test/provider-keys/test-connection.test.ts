@@ -6,7 +6,8 @@ import {
   type TestProviderKeyInput,
   type TestProviderKeyMutation,
 } from '../generated/graphql';
-import { AiProvider, KeyHealth } from '../../src/providers/ai-provider.enum';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { KeyHealth } from '../../src/providers/key-health.enum';
 import { ProviderKeyEvent } from '../../src/provider-keys/provider-key-event.entity';
 import { isOutboundPolicyError } from '../../src/providers/outbound-policy';
 import { type FakeProviders, type RecordedRequest, type Scenario, makeKey, mappedLookup } from '../support/fake-providers';

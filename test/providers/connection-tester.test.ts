@@ -1,6 +1,8 @@
-import { AiProvider, KeyHealth } from '../../src/providers/ai-provider.enum';
-import { ConnectionTester, normalizeCandidate, type ConnectionTestResult } from '../../src/providers/connection-tester';
-import { MODEL_CATALOG } from '../../src/providers/model-catalog';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { KeyHealth } from '../../src/providers/key-health.enum';
+import { ConnectionTester, type ConnectionTestResult } from '../../src/providers/connection-tester';
+import { normalizeCandidate } from '../../src/providers/adapters';
+import { displayNameOf } from '../../src/providers/adapters';
 import { type FakeProviders, type RecordedRequest, makeKey, startFakeProviders } from '../support/fake-providers';
 import { keyFragmentsIn } from '../support/key-fragments';
 import { CASES, CONTRACT, MESSAGE, MISSING_MODELS, expectKeyOnlyInAuthHeader } from '../support/provider-cases';
@@ -81,7 +83,7 @@ describe.each(Object.entries(MISSING_MODELS) as [AiProvider, string[]][])('%s ke
     const result = await testKey(provider, key);
     expect(result).toMatchObject({ health: VALID, ok: false, missingModels: missing });
     for (const model of missing) expect(result.message).toContain(model);
-    expect(result.message).toContain(MODEL_CATALOG[provider].displayName);
+    expect(result.message).toContain(displayNameOf(provider));
     expect(fake.requests).toHaveLength(1);
     expect(keyFragmentsIn(visibleText(result), key)).toEqual([]);
   });
@@ -121,10 +123,8 @@ describe('key input on the way to a test', () => {
     [OPENAI, (key: string) => key.slice(3)],
     [ANTHROPIC, (key: string) => key.slice(7)],
     [GOOGLE_GEMINI, (key: string) => key.slice(4)],
-  ])('%s: a key without its prefix is BAD_USER_INPUT and nothing is sent', async (provider, strip) => {
-    await expect(testKey(provider, strip(makeKey(provider)))).rejects.toMatchObject({
-      extensions: { code: 'BAD_USER_INPUT', field: 'apiKey' },
-    });
+  ])('%s: a key without its prefix is refused as input and nothing is sent', async (provider, strip) => {
+    await expect(testKey(provider, strip(makeKey(provider)))).rejects.toMatchObject({ name: 'ProviderInputError', field: 'apiKey' });
     expect(fake.requests).toHaveLength(0);
     expect(fake.connections).toBe(0);
   });

@@ -1,13 +1,18 @@
-import { AiProvider, AiTask } from '../../src/providers/ai-provider.enum';
-import { MODEL_CATALOG, missingModels, requiredModels } from '../../src/providers/model-catalog';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { AiTask } from '../../src/providers/ai-task.enum';
+import { adapterFor, PROVIDER_ADAPTERS } from '../../src/providers/adapters';
+import { missingModels, requiredModels } from '../../src/providers/model-catalog';
 
 describe('model catalog', () => {
-  it('describes every provider with a model for every task', () => {
+  it('has one adapter per provider, each describing itself with a model for every task', () => {
+    expect(PROVIDER_ADAPTERS.map((adapter) => adapter.provider)).toEqual(Object.values(AiProvider));
     for (const provider of Object.values(AiProvider)) {
-      const entry = MODEL_CATALOG[provider];
+      const entry = adapterFor(provider);
       expect(entry.displayName).toBeTruthy();
       expect(entry.keyHint).toBeTruthy();
-      expect(entry.requiresEndpoint).toBe(provider === AiProvider.AZURE_OPENAI);
+      // Only Azure has no API of its own: each key names its resource endpoint.
+      expect(entry.api === undefined).toBe(provider === AiProvider.AZURE_OPENAI);
+      if (entry.api) expect(entry.api).toEqual({ baseUrl: expect.stringMatching(/^https:\/\//), env: expect.stringMatching(/^[A-Z]+_BASE_URL$/) });
       for (const task of Object.values(AiTask)) expect(entry.models[task]).toMatch(/^[a-z0-9][a-z0-9.-]+$/);
     }
   });

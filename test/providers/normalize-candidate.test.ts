@@ -1,21 +1,20 @@
-import { GraphQLError } from 'graphql';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
-import { KEY_PREFIXES } from '../../src/providers/candidate-input';
-import { normalizeCandidate } from '../../src/providers/connection-tester';
+import { adapterFor, normalizeCandidate } from '../../src/providers/adapters';
+import { ProviderInputError } from '../../src/providers/input-error';
 import type { CandidateInput } from '../../src/providers/provider-adapter';
 import { makeKey } from '../support/fake-providers';
 import { keyFragmentsIn } from '../support/key-fragments';
 
 // What a customer typing into the "add key" form gets back before any request is made.
 
-function rejection(input: CandidateInput, allowlist: string[] = []): GraphQLError {
+function rejection(input: CandidateInput, allowlist: string[] = []): ProviderInputError {
   try {
     normalizeCandidate(input, allowlist);
   } catch (error) {
-    expect(error).toBeInstanceOf(GraphQLError);
-    return error as GraphQLError;
+    expect(error).toBeInstanceOf(ProviderInputError);
+    return error as ProviderInputError;
   }
-  throw new Error('expected BAD_USER_INPUT, but the input was accepted');
+  throw new Error('expected ProviderInputError, but the input was accepted');
 }
 
 const azure = (endpoint: string | null, deployment: string | null = 'gpt41-prod'): CandidateInput => ({
@@ -44,9 +43,9 @@ describe('key input', () => {
   ])('%s: a key without its prefix %s is refused, naming the prefix', (provider, prefix, mangle) => {
     const apiKey = mangle(makeKey(provider));
     const error = rejection({ provider, apiKey });
-    expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'apiKey' });
+    expect(error.field).toBe('apiKey');
     expect(error.message).toContain(`"${prefix}"`);
-    expect(keyFragmentsIn(error.message + JSON.stringify(error.extensions), apiKey)).toEqual([]);
+    expect(keyFragmentsIn(error.message + error.field, apiKey)).toEqual([]);
   });
 
   it.each([
@@ -58,9 +57,9 @@ describe('key input', () => {
     const apiKey = makeKey(other);
     const input = provider === AiProvider.AZURE_OPENAI ? { provider, apiKey, endpoint: 'https://acme.openai.azure.com', deployment: 'gpt41' } : { provider, apiKey };
     const error = rejection(input);
-    expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'apiKey' });
+    expect(error.field).toBe('apiKey');
     expect(error.message).toBe(message);
-    expect(keyFragmentsIn(error.message, apiKey, [KEY_PREFIXES[other]!])).toEqual([]);
+    expect(keyFragmentsIn(error.message, apiKey, [adapterFor(other).keyPrefix!])).toEqual([]);
   });
 
   it.each([
@@ -77,7 +76,7 @@ describe('key input', () => {
       const apiKey = mangle(makeKey(provider));
       const input = provider === AiProvider.AZURE_OPENAI ? { ...azure('https://acme.openai.azure.com'), apiKey } : { provider, apiKey };
       const error = rejection(input);
-      expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'apiKey' });
+      expect(error.field).toBe('apiKey');
       expect(error.message).toMatch(fix);
       expect(keyFragmentsIn(error.message, apiKey)).toEqual([]);
     }
@@ -94,14 +93,8 @@ describe('key input', () => {
     '%s refuses an endpoint and a deployment, but not blank ones',
     (provider) => {
       const apiKey = makeKey(provider);
-      expect(rejection({ provider, apiKey, endpoint: 'https://acme.openai.azure.com' }).extensions).toEqual({
-        code: 'BAD_USER_INPUT',
-        field: 'endpoint',
-      });
-      expect(rejection({ provider, apiKey, deployment: 'gpt41' }).extensions).toEqual({
-        code: 'BAD_USER_INPUT',
-        field: 'deployment',
-      });
+      expect(rejection({ provider, apiKey, endpoint: 'https://acme.openai.azure.com' }).field).toBe('endpoint');
+      expect(rejection({ provider, apiKey, deployment: 'gpt41' }).field).toBe('deployment');
       expect(normalizeCandidate({ provider, apiKey, endpoint: ' ', deployment: '' }, [])).toMatchObject({
         endpoint: null,
         deployment: null,
@@ -149,7 +142,7 @@ describe('Azure endpoint and deployment', () => {
     ['garbage', 'https://', /valid URL/],
   ])('refuses %s', (_what, endpoint, fix) => {
     const error = rejection(azure(endpoint));
-    expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'endpoint' });
+    expect(error.field).toBe('endpoint');
     expect(error.message).toMatch(fix);
   });
 
@@ -171,7 +164,7 @@ describe('Azure endpoint and deployment', () => {
     'refuses deployment %p',
     (deployment) => {
       const error = rejection(azure('https://acme.openai.azure.com', deployment));
-      expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'deployment' });
+      expect(error.field).toBe('deployment');
     },
   );
 

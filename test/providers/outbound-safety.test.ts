@@ -1,5 +1,7 @@
-import { AiProvider, KeyHealth } from '../../src/providers/ai-provider.enum';
-import { ConnectionTester, type ProviderSettings, normalizeCandidate } from '../../src/providers/connection-tester';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { KeyHealth } from '../../src/providers/key-health.enum';
+import { ConnectionTester, type ProviderSettings } from '../../src/providers/connection-tester';
+import { normalizeCandidate } from '../../src/providers/adapters';
 import { MAX_BODY_BYTES, OutboundClient } from '../../src/providers/outbound-client';
 import {
   type FakeLookup,

@@ -1,8 +1,10 @@
 import crypto from 'node:crypto';
 import { AddProviderKeyDocument } from '../generated/graphql';
 import { masterKeyCheckValue, parseKeyring } from '../../src/crypto/keyring';
-import { AiProvider, AiTask } from '../../src/providers/ai-provider.enum';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { AiTask } from '../../src/providers/ai-task.enum';
 import { verifyMasterKeys } from '../../src/provider-keys/master-key-rotation';
+import { ProviderKeyStore } from '../../src/provider-keys/provider-key.store';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { makeKey } from '../support/fake-providers';
 import { runNode } from '../support/processes';
@@ -77,7 +79,7 @@ describe.each(DATABASES)('master key check values [%s]', (database) => {
 
   it('lets exactly one of two replicas racing to record a new version win; the other key is refused', async () => {
     const rings = [crypto.randomBytes(32), crypto.randomBytes(32)].map((key) => parseKeyring(`1:${right},5:${key.toString('base64')}`));
-    const outcomes = await Promise.allSettled(rings.map((ring) => verifyMasterKeys(app.dataSource, ring)));
+    const outcomes = await Promise.allSettled(rings.map((ring) => verifyMasterKeys(app.dataSource, new ProviderKeyStore(app.dataSource, ring), ring)));
     expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect((outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason.message).toMatch(/master key version 5 is not the one/);
     await app.dataSource.query('DELETE FROM master_key_checks WHERE master_key_version = 5');

@@ -4,8 +4,11 @@ import { Account } from '../../src/accounts/account.entity';
 import { Plan } from '../../src/accounts/plan.enum';
 import { openKey, sealKey } from '../../src/crypto/envelope';
 import { parseKeyring } from '../../src/crypto/keyring';
-import { AiProvider, AiTask, KeyHealth, PROVIDER_ORDER } from '../../src/providers/ai-provider.enum';
-import { readRewrapBatch, rewrapAll, writeRewrapBatch } from '../../src/provider-keys/master-key-rotation';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { AiTask } from '../../src/providers/ai-task.enum';
+import { KeyHealth } from '../../src/providers/key-health.enum';
+import { rewrapAll } from '../../src/provider-keys/master-key-rotation';
+import { ProviderKeyStore } from '../../src/provider-keys/provider-key.store';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { AddProviderKeyDocument, RotateProviderKeyDocument } from '../generated/graphql';
 import { makeKey } from '../support/fake-providers';
@@ -30,7 +33,7 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
     const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ id: `acct_bulk_${String(i).padStart(4, '0')}`, name: `Bulk ${i}`, plan: Plan.GROWTH }));
     await app.dataSource.getRepository(Account).insert(accounts);
     const rows = accounts.flatMap((account) =>
-      PROVIDER_ORDER.map((provider) => {
+      Object.values(AiProvider).map((provider) => {
         const id = crypto.randomUUID();
         const apiKey = `sk-${crypto.randomBytes(24).toString('hex')}`;
         plaintexts.set(id, apiKey);
@@ -135,18 +138,19 @@ describe.each(DATABASES)('keys:rewrap racing a rotation [%s]', (database) => {
     const added = await app.gql(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: makeKey(AiProvider.OPENAI), verify: false } }, alice);
     expect(added.errors).toBeUndefined();
 
-    const batch = await readRewrapBatch(app.dataSource, ring, '', 10);
+    const store = new ProviderKeyStore(app.dataSource, ring);
+    const batch = await store.readRewrapBatch('', 10);
     expect(batch.map((key) => key.accountId)).toEqual(['acct_acme']);
     const rotatedKey = makeKey(AiProvider.OPENAI, 'VALID', 1);
     const rotated = await app.gql(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: rotatedKey, verify: false } }, alice);
     expect(rotated.data?.rotateProviderKey.version).toBe(2);
-    expect(await writeRewrapBatch(app.dataSource, ring, batch)).toEqual({ rewrapped: 0, skipped: 1 });
+    expect(await store.writeRewrapBatch(batch)).toEqual({ rewrapped: 0, skipped: 1 });
 
     expect((await app.resolveCredential('acct_acme', AiTask.ANALYSIS)).apiKey).toBe(rotatedKey);
     const row = await app.dataSource.getRepository(ProviderKey).findOneByOrFail({ accountId: 'acct_acme' });
     expect(row.masterKeyVersion).toBe(1);
 
-    expect(await rewrapAll(app.dataSource, ring, { batchSize: 10 })).toEqual({ rewrapped: 1, skipped: 0, remaining: 0 });
+    expect(await rewrapAll(store, { batchSize: 10 })).toEqual({ rewrapped: 1, skipped: 0, remaining: 0 });
     const moved = await app.dataSource.getRepository(ProviderKey).findOneByOrFail({ accountId: 'acct_acme' });
     expect(moved.masterKeyVersion).toBe(2);
     expect(openKey(moved, { accountId: moved.accountId, provider: moved.provider, keyId: moved.id }, parseKeyring(`2:${v2}`))).toBe(rotatedKey);

@@ -1,8 +1,9 @@
 import { AddProviderKeyDocument, AiProvidersDocument, AiProvidersWithKeysDocument, AiSettingsDocument, RemoveProviderKeyDocument } from '../generated/graphql';
 import { Account } from '../../src/accounts/account.entity';
 import { Plan } from '../../src/accounts/plan.enum';
-import { AiProvider, AiTask } from '../../src/providers/ai-provider.enum';
-import { MODEL_CATALOG } from '../../src/providers/model-catalog';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { AiTask } from '../../src/providers/ai-task.enum';
+import { adapterFor } from '../../src/providers/adapters';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { makeKey } from '../support/fake-providers';
 import { describeEachDatabase, startTestApp } from '../support/test-app';
@@ -35,7 +36,7 @@ describeEachDatabase(
       const settings = await routes();
       expect(settings).toMatchObject({ plan: 'GROWTH', byokAvailable: true });
       expect(settings.routes).toEqual(
-        TASKS.map((task) => ({ task, provider: 'MISTRAL', model: MODEL_CATALOG.MISTRAL.models[task], billingMode: 'BUILT_IN', health: null })),
+        TASKS.map((task) => ({ task, provider: 'MISTRAL', model: adapterFor(AiProvider.MISTRAL).models[task], billingMode: 'BUILT_IN', health: null })),
       );
       const credential = await app().resolveCredential('acct_acme', AiTask.ANALYSIS);
       expect(credential).toMatchObject({ provider: 'MISTRAL', billingMode: 'BUILT_IN', apiKey: BUILTIN_KEY, endpoint: null });
@@ -45,7 +46,7 @@ describeEachDatabase(
       const apiKey = makeKey(AiProvider.ANTHROPIC);
       await add(AiProvider.ANTHROPIC, ` ${apiKey} `);
       expect((await routes()).routes).toEqual(
-        TASKS.map((task) => ({ task, provider: 'ANTHROPIC', model: MODEL_CATALOG.ANTHROPIC.models[task], billingMode: 'BYOK', health: 'UNTESTED' })),
+        TASKS.map((task) => ({ task, provider: 'ANTHROPIC', model: adapterFor(AiProvider.ANTHROPIC).models[task], billingMode: 'BYOK', health: 'UNTESTED' })),
       );
       const credential = await app().resolveCredential('acct_acme', AiTask.INTERVIEW_CONVERSATION);
       expect(credential).toMatchObject({ provider: 'ANTHROPIC', model: 'claude-sonnet-4-5', billingMode: 'BYOK', apiKey });
@@ -61,7 +62,7 @@ describeEachDatabase(
       await add(AiProvider.GOOGLE_GEMINI, makeKey(AiProvider.GOOGLE_GEMINI));
       expect(new Set((await routes()).routes.map((route) => route.provider))).toEqual(new Set(['GOOGLE_GEMINI']));
       await add(AiProvider.OPENAI, makeKey(AiProvider.OPENAI));
-      expect((await routes()).routes.map((route) => [route.provider, route.model])).toEqual(TASKS.map((task) => ['OPENAI', MODEL_CATALOG.OPENAI.models[task]]));
+      expect((await routes()).routes.map((route) => [route.provider, route.model])).toEqual(TASKS.map((task) => ['OPENAI', adapterFor(AiProvider.OPENAI).models[task]]));
     });
 
     it('uses an Azure key\'s deployment as the model, with its endpoint in the credential', async () => {
@@ -98,7 +99,7 @@ describeEachDatabase(
       await add(AiProvider.OPENAI, apiKey);
       const options = (await app().gql(AiProvidersDocument, {}, bob)).data!.aiProviders;
       expect(options.map((option) => option.provider)).toEqual(['OPENAI', 'ANTHROPIC', 'GOOGLE_GEMINI', 'AZURE_OPENAI', 'MISTRAL']);
-      expect(options[0]).toEqual({ id: 'OPENAI', provider: 'OPENAI', displayName: 'OpenAI', keyHint: MODEL_CATALOG.OPENAI.keyHint, requiresEndpoint: false, billingMode: 'BYOK' });
+      expect(options[0]).toEqual({ id: 'OPENAI', provider: 'OPENAI', displayName: 'OpenAI', keyHint: adapterFor(AiProvider.OPENAI).keyHint, requiresEndpoint: false, billingMode: 'BYOK' });
       expect(options.find((option) => option.provider === 'AZURE_OPENAI')).toMatchObject({ requiresEndpoint: true, billingMode: 'BUILT_IN' });
 
       // A member who selects the key gets null for it, without an error (contract, second version).

@@ -1,4 +1,5 @@
-import { AiProvider, KeyHealth } from '../../src/providers/ai-provider.enum';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { KeyHealth } from '../../src/providers/key-health.enum';
 import type { RecordedRequest, Scenario } from './fake-providers';
 
 // What a connection test must do and say, per provider: shared by the tester's own tests and the

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { print } from 'graphql';
 import { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { App, AppOverrides, startApp } from '../../src/app';
+import { App, AppOverrides, startApp } from '../../src/app/app';
 import { Env, loadConfig } from '../../src/config';
 import { signToken } from '../../src/auth/jwt';
 import { seedDemo } from '../../src/accounts/demo-seed';

@@ -1,20 +1,31 @@
 import { DataSource } from 'typeorm';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { AuthContext } from '../auth/viewer';
 import { Config } from '../config';
 import { Keyring } from '../crypto/keyring';
 import { Logger } from '../logger';
 import { ConnectionTester, ProviderSettings } from '../providers/connection-tester';
 import { ProviderKeyService } from '../provider-keys/provider-key.service';
+import { AccountKeys, ProviderKeyStore } from '../provider-keys/provider-key.store';
 import { RouteService } from '../routing/route.service';
 
-// What resolvers reach through the context. Built once at start-up and shared by every request.
+// The services, wired once at start-up and shared by every request. Each capability names the few it
+// calls in its own context type; this is the whole they all fit.
 
 export interface Services {
-  dataSource: DataSource;
-  keyring: Keyring;
   providerKeys: ProviderKeyService;
-  tester: ConnectionTester;
   routes: RouteService;
+}
+
+/** A request's context: the identity (auth) and the services. */
+export interface AppContext extends AuthContext<AccountKeys> {
+  services: Services;
+}
+
+export interface Wiring {
+  store: ProviderKeyStore;
+  tester: ConnectionTester;
+  services: Services;
 }
 
 export function createServices(
@@ -23,22 +34,17 @@ export function createServices(
   keyring: Keyring,
   logger: Logger,
   lookup?: ProviderSettings['lookup'],
-): Services {
+): Wiring {
+  const store = new ProviderKeyStore(dataSource, keyring);
   const tester = new ConnectionTester({ ...config.providers, lookup });
   // Per process: with several replicas, each allows this many (see README).
   const testLimiter = new RateLimiterMemory({ points: config.testRateLimitPerMinute, duration: 60 });
   return {
-    dataSource,
-    keyring,
+    store,
     tester,
-    routes: new RouteService({ dataSource, keyring, builtin: config.builtin }),
-    providerKeys: new ProviderKeyService({
-      dataSource,
-      keyring,
-      tester,
-      testLimiter,
-      outboundAllowlist: config.providers.outboundAllowlist,
-      logger,
-    }),
+    services: {
+      routes: new RouteService({ store, builtIn: config.builtin }),
+      providerKeys: new ProviderKeyService({ store, tester, testLimiter, outboundAllowlist: config.providers.outboundAllowlist, logger }),
+    },
   };
 }

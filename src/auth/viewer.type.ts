@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Plan, Role } from './plan.enum';
+import { Plan } from '../accounts/plan.enum';
+import { Role } from '../accounts/role.enum';
 
 @ObjectType('Viewer', { simpleResolvers: true, description: 'The signed-in user in the account the request acts in.' })
 export class ViewerType {

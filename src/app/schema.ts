@@ -3,12 +3,13 @@ import { GraphQLSchema, printSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
-import { MeResolver } from '../accounts/me.resolver';
+import { MeResolver } from '../auth/me.resolver';
 import { permissionMiddleware } from '../auth/permissions';
 import { ProviderKeyResolver } from '../provider-keys/provider-key.resolver';
 import { AiSettingsResolver } from '../routing/ai-settings.resolver';
 
-// The schema as type-graphql builds it from the resolvers, and the same schema behind the permission map.
+// The schema as type-graphql builds it from every capability's resolvers, and the same schema behind the
+// permission map.
 // Output types are declared with `simpleResolvers: true`: this schema has no type-graphql middlewares or
 // auth checker (access is the permission map's job), so their fields are read as plain properties
 // instead of each going through type-graphql's middleware runner.

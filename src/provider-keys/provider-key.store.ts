@@ -1,0 +1,323 @@
+import crypto from 'node:crypto';
+import { DataSource, EntityManager, EntityTarget, LessThan, MoreThanOrEqual, ObjectLiteral } from 'typeorm';
+import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Plan } from '../accounts/plan.enum';
+import type { AccountPart, Row } from '../auth/membership.query';
+import { KeyBinding, openKey, opensDataKey, rewrapKey, sealKey } from '../crypto/envelope';
+import { Keyring } from '../crypto/keyring';
+import { dialectOf } from '../db/dialect';
+import { inTransaction } from '../db/transaction';
+import { PROVIDER_ADAPTERS } from '../providers/adapters';
+import { AiProvider } from '../providers/ai-provider.enum';
+import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from './provider-key.entity';
+import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
+
+// Every read and write of stored keys and their audit trail, and the only place that seals or opens
+// one. The SQL that differs between SQLite and MySQL/MariaDB is here too. A sealed key is bound to its
+// row (account, provider, key id: bindingOf), so it opens only where it was stored. The rules of the
+// product (who may, plans, conflicts, tests) are the service's; this module does what it is told and
+// reports what it found.
+
+/** What the membership statement reads of an account for this capability: its keys, no key material. */
+export interface AccountKeys {
+  /** In the providers' order (adapters.ts). */
+  keys: readonly PublicProviderKey[];
+}
+
+/** A stored key that can be opened: routing picks one and opens it, knowing nothing of the sealing. */
+export interface ServableKey extends PublicProviderKey {
+  /** The plaintext key: hold it only for the call it is for, never store or log it. Throws KeyDecryptionError. */
+  open(): string;
+}
+
+export type NewKey = Omit<PublicProviderKey, 'id' | 'lastFour' | 'version' | 'createdAt' | 'updatedAt'>;
+
+/** The columns a connection test leaves on a key. */
+export type TestedColumns = Pick<ProviderKey, 'health' | 'lastTestedAt' | 'lastTestMessage'>;
+
+export type Replacement = Pick<ProviderKey, 'endpoint' | 'deployment'> & TestedColumns;
+
+export type RotateOutcome =
+  | { status: 'rotated'; key: PublicProviderKey }
+  | { status: 'not-found' }
+  | { status: 'conflict'; currentVersion: number };
+
+/** A stored key behind the current master key version, as the rewrap read it. */
+export type RewrapCandidate = Pick<ProviderKey, 'id' | 'accountId' | 'provider' | 'wrappedKey' | 'masterKeyVersion' | 'version'>;
+
+const bindingOf = (key: Pick<ProviderKey, 'accountId' | 'provider' | 'id'>): KeyBinding => ({
+  accountId: key.accountId,
+  provider: key.provider,
+  keyId: key.id,
+});
+
+const DISPLAY_ORDER = PROVIDER_ADAPTERS.map((adapter) => adapter.provider);
+const inDisplayOrder = <K extends { provider: AiProvider }>(keys: K[]): K[] =>
+  keys.sort((a, b) => DISPLAY_ORDER.indexOf(a.provider) - DISPLAY_ORDER.indexOf(b.provider));
+
+/** Kept to the second on both databases, as MySQL's datetime column holds it: an answer shows what is stored. */
+export const toTheSecond = (date: Date): Date => new Date(Math.floor(date.getTime() / 1000) * 1000);
+
+/**
+ * An INSERT and nothing else: `manager.insert` reads each row back on MySQL to fill in its defaults,
+ * one more round trip inside the transaction for values nobody reads.
+ */
+async function insertOnly<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, values: QueryDeepPartialEntity<T>): Promise<void> {
+  await manager.createQueryBuilder().insert().into(target).values(values).updateEntity(false).execute();
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string } }).driverError?.code;
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export class ProviderKeyStore {
+  /** Key columns as the membership statement selects them (`k_<column>`), and how to read them back. */
+  readonly accountPart: AccountPart<AccountKeys>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly keyring: Keyring,
+  ) {
+    const metadata = dataSource.getMetadata(ProviderKey);
+    const columns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => metadata.findColumnWithPropertyName(name)!);
+    const hydrate = (row: Row): PublicProviderKey => {
+      const key: Record<string, unknown> = {};
+      for (const column of columns) key[column.propertyName] = dataSource.driver.prepareHydratedValue(row[`k_${column.databaseName}`], column);
+      return key as PublicProviderKey;
+    };
+    this.accountPart = {
+      join: 'LEFT JOIN provider_keys k ON k.account_id = m.account_id',
+      columns: columns.map((column) => `k.${column.databaseName} AS k_${column.databaseName}`),
+      read: (rows) => ({ keys: inDisplayOrder(rows.filter((row) => row.k_id != null).map(hydrate)) }),
+    };
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------------
+
+  /** The stored key with its key material, for opening it; null when none is stored. */
+  find(accountId: string, provider: AiProvider): Promise<ProviderKey | null> {
+    return this.dataSource.manager.findOne(ProviderKey, { where: { accountId, provider } });
+  }
+
+  findPublic(accountId: string, provider: AiProvider, manager = this.dataSource.manager): Promise<PublicProviderKey | null> {
+    return manager.findOne(ProviderKey, { select: [...PROVIDER_KEY_PUBLIC_COLUMNS], where: { accountId, provider } });
+  }
+
+  /** The plaintext of a stored key. Throws KeyDecryptionError when it cannot be opened. */
+  open(key: ProviderKey): string {
+    return openKey(key, bindingOf(key), this.keyring);
+  }
+
+  /**
+   * What routing needs to serve one task of an account, in one round trip: the plan (the accounts
+   * table is joined here, so a resolve costs one statement) and every key, each able to open itself.
+   * Undefined when the account does not exist.
+   */
+  async accountForRouting(accountId: string): Promise<{ plan: Plan; keys: ServableKey[] } | undefined> {
+    const rows = (await this.dataSource.query(
+      'SELECT a.plan AS plan, k.* FROM accounts a LEFT JOIN provider_keys k ON k.account_id = a.id WHERE a.id = ?',
+      [accountId],
+    )) as Row[];
+    if (rows.length === 0) return undefined;
+    const metadata = this.dataSource.getMetadata(ProviderKey);
+    const keys = rows
+      .filter((row) => row.id != null)
+      .map((row) => {
+        const key = this.dataSource.manager.create(ProviderKey);
+        for (const column of metadata.columns) {
+          Object.assign(key, { [column.propertyName]: this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column) });
+        }
+        return Object.assign(key, { open: () => this.open(key) }) as ProviderKey & ServableKey;
+      });
+    return { plan: rows[0].plan as Plan, keys: inDisplayOrder(keys) };
+  }
+
+  /** A page of the audit trail, newest first, before an event id; and whether newer events exist. */
+  async events(accountId: string, take: number, beforeId: number | undefined): Promise<{ rows: ProviderKeyEvent[]; hasNewer: boolean }> {
+    const repository = this.dataSource.getRepository(ProviderKeyEvent);
+    const [rows, hasNewer] = await Promise.all([
+      repository.find({
+        where: { accountId, ...(beforeId !== undefined ? { id: LessThan(beforeId) } : {}) },
+        order: { id: 'DESC' },
+        take,
+      }),
+      beforeId !== undefined && repository.exists({ where: { accountId, id: MoreThanOrEqual(beforeId) } }),
+    ]);
+    return { rows, hasNewer };
+  }
+
+  // ---- writes: each in one transaction with its audit row --------------------------------------------
+
+  /** Seals and stores a new key with its ADDED event; 'exists' when the account has one for the provider. */
+  async add(fields: NewKey, apiKey: string, actorId: string): Promise<PublicProviderKey | 'exists'> {
+    const now = new Date(); // set here, not by the database: the answer needs no read-back
+    const key = Object.assign(new ProviderKey(), { ...fields, id: crypto.randomUUID(), lastFour: apiKey.slice(-4), version: 1, createdAt: now, updatedAt: now });
+    Object.assign(key, sealKey(apiKey, bindingOf(key), this.keyring));
+    try {
+      await inTransaction(this.dataSource, async (manager) => {
+        await insertOnly(manager, ProviderKey, key);
+        await this.record(manager, key, ProviderKeyAction.ADDED, actorId);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'exists';
+      throw error;
+    }
+    const { ciphertext: _c, iv: _i, tag: _t, wrappedKey: _w, masterKeyVersion: _m, ...stored } = key;
+    return stored;
+  }
+
+  /**
+   * Records a connection test of the stored key with its TESTED event, only if the key tested is still
+   * the stored one (a rotation may have landed meanwhile). The key as stored afterwards: as tested, or
+   * as it is now when the result was not recorded (null: removed meanwhile).
+   */
+  async recordTest(tested: PublicProviderKey, columns: TestedColumns, actorId: string): Promise<PublicProviderKey | null> {
+    const changes = { ...columns, updatedAt: new Date() }; // set here: the answer needs no read-back
+    return inTransaction(this.dataSource, async (manager) => {
+      const updated = await manager.update(ProviderKey, { id: tested.id, accountId: tested.accountId, version: tested.version }, changes);
+      if (!updated.affected) return this.findPublic(tested.accountId, tested.provider, manager);
+      await this.record(manager, tested, ProviderKeyAction.TESTED, actorId, columns.health);
+      return { ...tested, ...changes };
+    });
+  }
+
+  /**
+   * Replaces the stored key `expected.id` with `apiKey`, version + 1, with its ROTATED event. Conflict
+   * when its version is no longer `expectedVersion` (when given); not-found when it was removed or replaced.
+   */
+  async rotate(
+    expected: Pick<ProviderKey, 'id' | 'accountId' | 'provider'>,
+    expectedVersion: number | null | undefined,
+    apiKey: string,
+    replacement: Replacement,
+    actorId: string,
+  ): Promise<RotateOutcome> {
+    const sealed = sealKey(apiKey, bindingOf(expected), this.keyring);
+    return inTransaction(this.dataSource, async (manager) => {
+      const locked = await manager.findOne(ProviderKey, {
+        where: { accountId: expected.accountId, provider: expected.provider },
+        // SQLite runs one write transaction at a time (db/transaction.ts) and has no row locks.
+        ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+      });
+      if (!locked || locked.id !== expected.id) return { status: 'not-found' };
+      if (expectedVersion != null && expectedVersion !== locked.version) return { status: 'conflict', currentVersion: locked.version };
+      const changes: Partial<ProviderKey> = { ...sealed, ...replacement, lastFour: apiKey.slice(-4), version: locked.version + 1 };
+      // The version condition makes a lost update impossible even where row locks are not available.
+      const updated = await manager.update(ProviderKey, { id: locked.id, version: locked.version }, changes);
+      if (!updated.affected) return { status: 'conflict', currentVersion: locked.version + 1 };
+      await this.record(manager, { ...locked, ...changes }, ProviderKeyAction.ROTATED, actorId);
+      // Read back in the transaction: the version this rotation wrote, not a later one.
+      const key = await this.findPublic(locked.accountId, locked.provider, manager);
+      return key ? { status: 'rotated', key } : { status: 'not-found' };
+    });
+  }
+
+  /**
+   * Removes the key with its REMOVED event; its id, or undefined when none is stored. The key material
+   * is overwritten in place with zeros as long as itself before the row is deleted, so no copy of it
+   * outlives the row in the table (what logs and backups keep: README, "What a removal leaves behind").
+   */
+  async remove(accountId: string, provider: AiProvider, actorId: string): Promise<string | undefined> {
+    const params = [accountId, provider];
+    const dialect = dialectOf(this.dataSource);
+    const zeros = (column: string) => () => (dialect === 'sqlite' ? `zeroblob(length(${column}))` : `REPEAT(X'00', LENGTH(${column}))`);
+    return inTransaction(this.dataSource, async (manager) => {
+      // The update also locks the row (SQLite: write transactions run one at a time), so the audit row
+      // and the id below are of the key this removes, whatever other requests do meanwhile.
+      const overwritten = await manager
+        .createQueryBuilder()
+        .update(ProviderKey)
+        .set({ ciphertext: zeros('ciphertext'), iv: zeros('iv'), tag: zeros('auth_tag'), wrappedKey: zeros('wrapped_key') })
+        .where({ accountId, provider })
+        .updateEntity(false)
+        .execute();
+      if (!overwritten.affected) return undefined;
+      await manager.query(
+        `INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health)
+         SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?`,
+        [ProviderKeyAction.REMOVED, actorId, ...params],
+      );
+      // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING.
+      const where = 'FROM provider_keys WHERE account_id = ? AND provider = ?';
+      if (dialect === 'mysql') {
+        const [row] = (await manager.query(`SELECT id ${where}`, params)) as { id: string }[];
+        await manager.query(`DELETE ${where}`, params);
+        return row.id;
+      }
+      const [row] = (await manager.query(`DELETE ${where} RETURNING id`, params)) as { id: string }[];
+      return row.id;
+    });
+  }
+
+  private async record(
+    manager: EntityManager,
+    key: Pick<ProviderKey, 'accountId' | 'provider' | 'lastFour' | 'health'>,
+    action: ProviderKeyAction,
+    actorId: string,
+    health = key.health,
+  ): Promise<void> {
+    await insertOnly(manager, ProviderKeyEvent, { accountId: key.accountId, provider: key.provider, action, actorId, lastFour: key.lastFour, health });
+  }
+
+  // ---- master key versions (keys:status, keys:rewrap, start-up and /readyz) ------------------------
+
+  /** How many stored keys each master key version wraps. */
+  async countByMasterKeyVersion(): Promise<Map<number, number>> {
+    const rows = await this.dataSource
+      .getRepository(ProviderKey)
+      .createQueryBuilder('k')
+      .select('k.masterKeyVersion', 'version')
+      .addSelect('COUNT(*)', 'keys')
+      .groupBy('k.masterKeyVersion')
+      .getRawMany<{ version: number | string; keys: number | string }>();
+    return new Map(rows.map((row) => [Number(row.version), Number(row.keys)]));
+  }
+
+  /** Whether the keyring's key of `version` opens one of a few keys stored under it (none stored: true). */
+  async opensStoredKeys(version: number, samples: number): Promise<boolean> {
+    const keys = await this.dataSource.getRepository(ProviderKey).find({
+      select: ['id', 'accountId', 'provider', 'wrappedKey', 'masterKeyVersion'],
+      where: { masterKeyVersion: version },
+      take: samples,
+    });
+    return keys.length === 0 || keys.some((key) => opensDataKey(key, bindingOf(key), this.keyring));
+  }
+
+  countBehind(): Promise<number> {
+    return this.dataSource.getRepository(ProviderKey).countBy({ masterKeyVersion: LessThan(this.keyring.currentVersion) });
+  }
+
+  /** Up to `batchSize` keys behind the current master key version, after `afterId` in id order. */
+  readRewrapBatch(afterId: string, batchSize: number): Promise<RewrapCandidate[]> {
+    return this.dataSource
+      .getRepository(ProviderKey)
+      .createQueryBuilder('k')
+      .select(['k.id', 'k.accountId', 'k.provider', 'k.wrappedKey', 'k.masterKeyVersion', 'k.version'])
+      .where('k.masterKeyVersion < :target AND k.id > :afterId', { target: this.keyring.currentVersion, afterId })
+      .orderBy('k.id', 'ASC')
+      .take(batchSize)
+      .getMany();
+  }
+
+  /**
+   * Stores each candidate's data key re-wrapped under the current version, but only where the row is
+   * still exactly as read. A rotation meanwhile seals a new data key beside a new ciphertext, and may
+   * keep the old master key version (a replica that does not know the new one yet): the re-wrap of the
+   * old data key would then sit beside a ciphertext it cannot open, and the key would be lost. So the
+   * condition is the key's version (every rotation bumps it) and the wrapped key itself; such a row is
+   * skipped and the next run moves it.
+   */
+  async writeRewrapBatch(batch: readonly RewrapCandidate[]): Promise<{ rewrapped: number; skipped: number }> {
+    const repository = this.dataSource.getRepository(ProviderKey);
+    const counts = { rewrapped: 0, skipped: 0 };
+    for (const key of batch) {
+      const rewrapped = rewrapKey(key, bindingOf(key), this.keyring);
+      const { id, version, masterKeyVersion, wrappedKey } = key;
+      const result = await repository.update({ id, version, masterKeyVersion, wrappedKey }, rewrapped);
+      if (result.affected) counts.rewrapped += 1;
+      else counts.skipped += 1;
+    }
+    return counts;
+  }
+}
