@@ -6,7 +6,7 @@ import { Role } from '../accounts/role.enum';
 
 // The one query of an authenticated request: the user's role in the account, the account's plan, and
 // what other capabilities need of that account for the request (the composition root hands in their
-// part: provider-keys' stored keys, without key material), in a single statement. The contract wants
+// part: the account's stored keys, without key material), in a single statement. The contract wants
 // role and plan read on every request, and the screens behind it (key list, AI settings) show the keys,
 // so one round trip serves both. Requests that ask in the same turn of the event loop share that round
 // trip: their lookups go out together as one statement, sent after every one of those requests arrived,

@@ -9,7 +9,7 @@ import { MembershipReader } from './membership.query';
 
 /**
  * A member of the account the request acts in. `account` is what other capabilities read of that account
- * in the same statement (provider-keys: its stored keys), typed by them; auth only carries it.
+ * in the same statement (the stored keys, for one), typed by them; auth only carries it.
  */
 export interface Viewer<Account = unknown> {
   userId: string;
