@@ -5,7 +5,9 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 
 async function main(): Promise<void> {
   const server = new ApolloServer({ typeDefs: 'type Query { ok: Boolean }', introspection: false });
-  const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: Number(process.env.PORT) } });
+  const { url } = await startStandaloneServer(server, {
+    listen: { host: '127.0.0.1', port: Number(process.env.PORT) },
+  });
   process.stdout.write(`${url}\n`);
 }
 

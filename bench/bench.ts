@@ -60,13 +60,20 @@ const freePort = () =>
   });
 
 function startChild(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'dist', script)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [path.join(ROOT, 'dist', script)], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 async function waitFor(url: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
-      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
       return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -84,7 +91,9 @@ type Request = { body: string; expect?: 'data' | 'UNAUTHENTICATED' };
 
 function isExpected(body: string, expect: Request['expect'] = 'data'): boolean {
   const json = JSON.parse(body) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
-  return expect === 'data' ? !json.errors && json.data != null : json.errors?.[0]?.extensions?.code === expect;
+  return expect === 'data'
+    ? !json.errors && json.data != null
+    : json.errors?.[0]?.extensions?.code === expect;
 }
 
 /** One autocannon run, with every response's latency kept so that runs can be combined exactly. */
@@ -110,7 +119,14 @@ interface Processes {
   database: number | undefined;
 }
 
-function load(name: string, url: string, processes: Processes, requests: Request[], tokenFor?: (client: number) => string, extra: Partial<autocannon.Options> = {}): Promise<Sample> {
+function load(
+  name: string,
+  url: string,
+  processes: Processes,
+  requests: Request[],
+  tokenFor?: (client: number) => string,
+  extra: Partial<autocannon.Options> = {},
+): Promise<Sample> {
   let client = 0;
   let unexpected = 0;
   const latencies: number[] = [];
@@ -142,7 +158,12 @@ function load(name: string, url: string, processes: Processes, requests: Request
         error
           ? reject(error)
           : resolve({
-              name, rps: result.requests.average, latencies, errors: result.errors, non2xx: result.non2xx, unexpected,
+              name,
+              rps: result.requests.average,
+              latencies,
+              errors: result.errors,
+              non2xx: result.non2xx,
+              unexpected,
               serverCpuMs: cpuMs(processes.server) - cpuBefore.server,
               databaseCpuMs: cpuMs(processes.database) - cpuBefore.database,
             }),
@@ -200,12 +221,20 @@ type Floor = Pick<Figures, 'rps' | 'p50' | 'p99' | 'errors' | 'databaseCpu'>;
  */
 async function writeFloor(databaseUrl: string, server: { socket?: string; pid?: number }): Promise<Floor> {
   // Runs after the write scenario, whose last slice left no MISTRAL key behind (dropLeftoverKeys).
-  const pool = createPool({ uri: databaseUrl, socketPath: server.socket, connectionLimit: 10, timezone: 'Z' });
+  const pool = createPool({
+    uri: databaseUrl,
+    socketPath: server.socket,
+    connectionLimit: 10,
+    timezone: 'Z',
+  });
   const latencies: number[] = [];
   let errors = 0;
   const deadline = Date.now() + SECONDS * 1000;
   const membership = (account: string, user: string) =>
-    pool.execute('SELECT m.role, a.plan, k.id FROM memberships m INNER JOIN accounts a ON a.id = m.account_id LEFT JOIN provider_keys k ON k.account_id = m.account_id WHERE m.user_id = ? AND m.account_id = ?', [user, account]);
+    pool.execute(
+      'SELECT m.role, a.plan, k.id FROM memberships m INNER JOIN accounts a ON a.id = m.account_id LEFT JOIN provider_keys k ON k.account_id = m.account_id WHERE m.user_id = ? AND m.account_id = ?',
+      [user, account],
+    );
   const inTransaction = async (work: (connection: PoolConnection) => Promise<void>) => {
     const connection = await pool.getConnection();
     try {
@@ -221,19 +250,48 @@ async function writeFloor(databaseUrl: string, server: { socket?: string; pid?: 
       const id = crypto.randomUUID();
       await connection.query(
         'INSERT INTO provider_keys (id, account_id, provider, ciphertext, iv, auth_tag, wrapped_key, master_key_version, last_four, label, endpoint, deployment, health, last_tested_at, last_test_message, version, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [id, account, AiProvider.MISTRAL, crypto.randomBytes(45), crypto.randomBytes(12), crypto.randomBytes(16), crypto.randomBytes(60), 1, 'abcd', null, null, null, KeyHealth.UNTESTED, null, null, 1, user, new Date(), new Date()],
+        [
+          id,
+          account,
+          AiProvider.MISTRAL,
+          crypto.randomBytes(45),
+          crypto.randomBytes(12),
+          crypto.randomBytes(16),
+          crypto.randomBytes(60),
+          1,
+          'abcd',
+          null,
+          null,
+          null,
+          KeyHealth.UNTESTED,
+          null,
+          null,
+          1,
+          user,
+          new Date(),
+          new Date(),
+        ],
       );
-      await connection.query('INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health) VALUES (?, ?, ?, ?, ?, ?)', [account, AiProvider.MISTRAL, 'ADDED', user, 'abcd', KeyHealth.UNTESTED]);
+      await connection.query(
+        'INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health) VALUES (?, ?, ?, ?, ?, ?)',
+        [account, AiProvider.MISTRAL, 'ADDED', user, 'abcd', KeyHealth.UNTESTED],
+      );
     });
   const remove = (account: string, user: string) =>
     inTransaction(async (connection) => {
       const zeros = (column: string) => `${column} = REPEAT(X'00', LENGTH(${column}))`;
-      await connection.query(`UPDATE provider_keys SET ${['ciphertext', 'iv', 'auth_tag', 'wrapped_key'].map(zeros).join(', ')}, updated_at = CURRENT_TIMESTAMP(6) WHERE account_id = ? AND provider = ?`, [account, AiProvider.MISTRAL]);
+      await connection.query(
+        `UPDATE provider_keys SET ${['ciphertext', 'iv', 'auth_tag', 'wrapped_key'].map(zeros).join(', ')}, updated_at = CURRENT_TIMESTAMP(6) WHERE account_id = ? AND provider = ?`,
+        [account, AiProvider.MISTRAL],
+      );
       await connection.query(
         'INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health) SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?',
         ['REMOVED', user, account, AiProvider.MISTRAL],
       );
-      await connection.query('DELETE FROM provider_keys WHERE account_id = ? AND provider = ?', [account, AiProvider.MISTRAL]);
+      await connection.query('DELETE FROM provider_keys WHERE account_id = ? AND provider = ?', [
+        account,
+        AiProvider.MISTRAL,
+      ]);
     });
   const client = async (index: number) => {
     for (let pass = 0; Date.now() < deadline; pass += 1) {
@@ -272,53 +330,117 @@ async function main(): Promise<void> {
     process.stdout.write(`Seeding ${ACCOUNTS} accounts with keys into ${database}…\n`);
     const dataSource = await openAppDatabase({ type: 'mysql', url: databaseUrl });
     const keyring = parseKeyring(masterKeys);
-    const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ id: `acct_bench_${i}`, name: `Bench ${i}`, plan: Plan.GROWTH }));
+    const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({
+      id: `acct_bench_${i}`,
+      name: `Bench ${i}`,
+      plan: Plan.GROWTH,
+    }));
     await dataSource.getRepository(Account).insert(accounts);
-    await dataSource.getRepository(Membership).insert(accounts.map((account, i) => ({ userId: `user_bench_${i}`, accountId: account.id, role: Role.ADMIN })));
+    await dataSource
+      .getRepository(Membership)
+      .insert(
+        accounts.map((account, i) => ({
+          userId: `user_bench_${i}`,
+          accountId: account.id,
+          role: Role.ADMIN,
+        })),
+      );
     const keys = accounts.map((account) => {
       const id = crypto.randomUUID();
       const apiKey = `sk-proj-${crypto.randomBytes(48).toString('hex')}`;
       return {
-        id, accountId: account.id, provider: AiProvider.OPENAI, lastFour: apiKey.slice(-4), label: 'bench', endpoint: null, deployment: null,
-        health: KeyHealth.VALID, lastTestedAt: new Date(), lastTestMessage: 'OpenAI accepted this key.', version: 1, createdBy: 'user_bench_0',
+        id,
+        accountId: account.id,
+        provider: AiProvider.OPENAI,
+        lastFour: apiKey.slice(-4),
+        label: 'bench',
+        endpoint: null,
+        deployment: null,
+        health: KeyHealth.VALID,
+        lastTestedAt: new Date(),
+        lastTestMessage: 'OpenAI accepted this key.',
+        version: 1,
+        createdBy: 'user_bench_0',
         ...sealKey(apiKey, { accountId: account.id, provider: AiProvider.OPENAI, keyId: id }, keyring),
       };
     });
-    for (let i = 0; i < keys.length; i += 200) await dataSource.getRepository(ProviderKey).insert(keys.slice(i, i + 200));
+    for (let i = 0; i < keys.length; i += 200)
+      await dataSource.getRepository(ProviderKey).insert(keys.slice(i, i + 200));
     await dataSource.destroy();
 
-    const env = { NODE_ENV: 'production', DATABASE_URL: databaseUrl, BYOK_MASTER_KEYS: masterKeys, AUTH_JWT_SECRET: secret, LOG_LEVEL: 'info' };
+    const env = {
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      BYOK_MASTER_KEYS: masterKeys,
+      AUTH_JWT_SECRET: secret,
+      LOG_LEVEL: 'info',
+    };
     const config = loadConfig(env);
-    const tokens = await Promise.all(accounts.map((_, i) => signToken(config, { userId: `user_bench_${i}`, accountId: `acct_bench_${i}` }, '2h')));
+    const tokens = await Promise.all(
+      accounts.map((_, i) =>
+        signToken(config, { userId: `user_bench_${i}`, accountId: `acct_bench_${i}` }, '2h'),
+      ),
+    );
     // The service talks to a MariaDB on this host as one would deploy it, through its Unix socket; a
     // second instance on loopback TCP shows what that transport costs (see docs/benchmarks.md).
     const server = await localServer();
     const { socket } = server;
-    const [servicePort, tcpServicePort, baselinePort] = [await freePort(), await freePort(), await freePort()];
-    const service = startChild('src/main.js', { ...env, PORT: String(servicePort), ...(socket ? { DATABASE_URL: `${databaseUrl}?socket=${socket}` } : {}) });
-    const tcpService = socket ? startChild('src/main.js', { ...env, PORT: String(tcpServicePort) }) : undefined;
-    const baseline = startChild('bench/baseline-server.js', { PORT: String(baselinePort), NODE_ENV: 'production' });
+    const [servicePort, tcpServicePort, baselinePort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const service = startChild('src/main.js', {
+      ...env,
+      PORT: String(servicePort),
+      ...(socket ? { DATABASE_URL: `${databaseUrl}?socket=${socket}` } : {}),
+    });
+    const tcpService = socket
+      ? startChild('src/main.js', { ...env, PORT: String(tcpServicePort) })
+      : undefined;
+    const baseline = startChild('bench/baseline-server.js', {
+      PORT: String(baselinePort),
+      NODE_ENV: 'production',
+    });
     children.push(service, baseline, ...(tcpService ? [tcpService] : []));
     const serviceUrl = `http://127.0.0.1:${servicePort}/graphql`;
     const tcpServiceUrl = `http://127.0.0.1:${tcpServicePort}/graphql`;
     const baselineUrl = `http://127.0.0.1:${baselinePort}/`;
-    await Promise.all([waitFor(serviceUrl), waitFor(baselineUrl), ...(tcpService ? [waitFor(tcpServiceUrl)] : [])]);
-    process.stdout.write(`The service reaches MariaDB ${socket ? `through ${socket}` : 'over TCP (no local socket found)'}.\n`);
+    await Promise.all([
+      waitFor(serviceUrl),
+      waitFor(baselineUrl),
+      ...(tcpService ? [waitFor(tcpServiceUrl)] : []),
+    ]);
+    process.stdout.write(
+      `The service reaches MariaDB ${socket ? `through ${socket}` : 'over TCP (no local socket found)'}.\n`,
+    );
 
-    const providerKeys = body('query ProviderKeys { providerKeys { id provider maskedKey label health lastTestedAt billingMode version createdAt updatedAt } }');
-    const aiSettings = body('query AiSettings { aiSettings { plan byokAvailable routes { task provider model billingMode health } } }');
-    const add = body('mutation Add($i: AddProviderKeyInput!) { addProviderKey(input: $i) { id maskedKey version } }', {
-      i: { provider: 'MISTRAL', apiKey: `bench${crypto.randomBytes(20).toString('hex')}`, verify: false },
-    });
+    const providerKeys = body(
+      'query ProviderKeys { providerKeys { id provider maskedKey label health lastTestedAt billingMode version createdAt updatedAt } }',
+    );
+    const aiSettings = body(
+      'query AiSettings { aiSettings { plan byokAvailable routes { task provider model billingMode health } } }',
+    );
+    const add = body(
+      'mutation Add($i: AddProviderKeyInput!) { addProviderKey(input: $i) { id maskedKey version } }',
+      {
+        i: { provider: 'MISTRAL', apiKey: `bench${crypto.randomBytes(20).toString('hex')}`, verify: false },
+      },
+    );
     const remove = body('mutation Remove { removeProviderKey(provider: MISTRAL) { billingMode } }');
     const warmup = { duration: 2 } as const;
 
-    process.stdout.write(`Measuring, ${CONNECTIONS} connections, ${SECONDS} s per scenario in ${SLICES} slices…\n`);
+    process.stdout.write(
+      `Measuring, ${CONNECTIONS} connections, ${SECONDS} s per scenario in ${SLICES} slices…\n`,
+    );
     const baselineRequest = [{ body: body('{ __typename }') }];
     const baselineName = 'baseline: bare Apollo `{ __typename }`';
     // Passes rotate through the seeded accounts, each with its own admin token.
     const asAdmin = (offset: number) => (c: number) => tokens[(c + offset) % ACCOUNTS];
-    const processes = (child: ChildProcess | undefined): Processes => ({ server: child?.pid, database: server.pid });
+    const processes = (child: ChildProcess | undefined): Processes => ({
+      server: child?.pid,
+      database: server.pid,
+    });
     await load('warm-up', baselineUrl, processes(baseline), baselineRequest, undefined, warmup);
     await load('warm-up', serviceUrl, processes(service), [{ body: providerKeys }], asAdmin(0), warmup);
     // A write slice can stop between an add and its remove; the next slice starts without that key.
@@ -329,15 +451,36 @@ async function main(): Promise<void> {
       await connection.query('DELETE FROM provider_keys WHERE provider = ?', [AiProvider.MISTRAL]);
       await connection.end();
     };
-    type Scenario = [name: string, requests: Request[], tokenFor?: (client: number) => string, target?: [url: string, child?: ChildProcess], afterSlice?: () => Promise<void>];
+    type Scenario = [
+      name: string,
+      requests: Request[],
+      tokenFor?: (client: number) => string,
+      target?: [url: string, child?: ChildProcess],
+      afterSlice?: () => Promise<void>,
+    ];
     const scenarios: Scenario[] = [
       // The ceiling of any signed-in operation: the service's own work with a token and no database.
       ['service: `{ __typename }` with a token', baselineRequest, asAdmin(0)],
       ['providerKeys (admin)', [{ body: providerKeys }], asAdmin(0)],
-      ...(tcpService ? [['providerKeys (admin), database over loopback TCP', [{ body: providerKeys }], asAdmin(0), [tcpServiceUrl, tcpService]] satisfies Scenario] : []),
+      ...(tcpService
+        ? [
+            [
+              'providerKeys (admin), database over loopback TCP',
+              [{ body: providerKeys }],
+              asAdmin(0),
+              [tcpServiceUrl, tcpService],
+            ] satisfies Scenario,
+          ]
+        : []),
       ['aiSettings (admin)', [{ body: aiSettings }], asAdmin(100)],
       ['denied: providerKeys without a token', [{ body: providerKeys, expect: 'UNAUTHENTICATED' }]],
-      ['addProviderKey + removeProviderKey pairs', [{ body: add }, { body: remove }], asAdmin(500), [serviceUrl, service], dropLeftoverKeys],
+      [
+        'addProviderKey + removeProviderKey pairs',
+        [{ body: add }, { body: remove }],
+        asAdmin(500),
+        [serviceUrl, service],
+        dropLeftoverKeys,
+      ],
     ];
     // On a shared machine speed drifts within seconds, not only over minutes: each scenario runs in
     // slices, each right after a slice of the baseline, and is compared with those baseline slices.
@@ -351,7 +494,9 @@ async function main(): Promise<void> {
       const baselineParts: Sample[] = [];
       const parts: Sample[] = [];
       for (let i = 0; i < SLICES; i++) {
-        baselineParts.push(await load(baselineName, baselineUrl, processes(baseline), baselineRequest, undefined, slice));
+        baselineParts.push(
+          await load(baselineName, baselineUrl, processes(baseline), baselineRequest, undefined, slice),
+        );
         parts.push(await load(name, url, processes(child), requests, tokenFor, slice));
         await afterSlice?.();
       }
@@ -367,9 +512,17 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const run = autocannon(
         {
-          url: serviceUrl, method: 'POST', connections: CONNECTIONS, amount: 100_000, headers: { 'content-type': 'application/json' },
+          url: serviceUrl,
+          method: 'POST',
+          connections: CONNECTIONS,
+          amount: 100_000,
+          headers: { 'content-type': 'application/json' },
           requests: [{ method: 'POST', body: providerKeys }],
-          setupClient: (c) => c.setHeaders({ 'content-type': 'application/json', authorization: `Bearer ${tokens[Math.floor(Math.random() * ACCOUNTS)]}` }),
+          setupClient: (c) =>
+            c.setHeaders({
+              'content-type': 'application/json',
+              authorization: `Bearer ${tokens[Math.floor(Math.random() * ACCOUNTS)]}`,
+            }),
         },
         (error) => (error ? reject(error) : resolve()),
       );
@@ -384,13 +537,31 @@ async function main(): Promise<void> {
     // SIGTERM in the middle of load: in-flight requests complete, the process exits 0.
     const exited = new Promise<number | null>((resolve) => service.on('exit', (code) => resolve(code)));
     const underLoad = autocannon({
-      url: serviceUrl, method: 'POST', connections: CONNECTIONS, duration: 4, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` },
+      url: serviceUrl,
+      method: 'POST',
+      connections: CONNECTIONS,
+      duration: 4,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` },
       requests: [{ method: 'POST', body: providerKeys }],
     });
     setTimeout(() => service.kill('SIGTERM'), 1_500);
     const [shutdownLoad, exitCode] = await Promise.all([underLoad, exited]);
 
-    report(socket ? `MariaDB on this host through its Unix socket (one row over loopback TCP)` : 'MariaDB over TCP', baselineFigures, results, floor, { rssAt10k, rssAt100k, peakRss }, { exitCode, answered: shutdownLoad.requests.total, non2xx: shutdownLoad.non2xx, errors: shutdownLoad.errors });
+    report(
+      socket
+        ? `MariaDB on this host through its Unix socket (one row over loopback TCP)`
+        : 'MariaDB over TCP',
+      baselineFigures,
+      results,
+      floor,
+      { rssAt10k, rssAt100k, peakRss },
+      {
+        exitCode,
+        answered: shutdownLoad.requests.total,
+        non2xx: shutdownLoad.non2xx,
+        errors: shutdownLoad.errors,
+      },
+    );
   } finally {
     for (const child of children) child.kill('SIGKILL');
     const connection = await createConnection({ uri: SERVER_URL });
@@ -399,7 +570,14 @@ async function main(): Promise<void> {
   }
 }
 
-function report(database: string, baseline: Figures, results: Measured[], floor: Floor, memory: { rssAt10k: number; rssAt100k: number; peakRss: number }, shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number }) {
+function report(
+  database: string,
+  baseline: Figures,
+  results: Measured[],
+  floor: Floor,
+  memory: { rssAt10k: number; rssAt100k: number; peakRss: number },
+  shutdown: { exitCode: number | null; answered: number; non2xx: number; errors: number },
+) {
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
   const ratio = (r: Measured) => r.rps / r.baselineRps;
   const micros = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : '–');
@@ -437,9 +615,13 @@ function report(database: string, baseline: Figures, results: Measured[], floor:
   const file = path.join(ROOT, 'docs/benchmarks.md');
   const [start, end] = ['<!-- bench:start -->', '<!-- bench:end -->'];
   const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : `${start}\n${end}\n`;
-  const marked = previous.includes(start) && previous.includes(end) ? previous : `${start}\n${end}\n${previous}`;
+  const marked =
+    previous.includes(start) && previous.includes(end) ? previous : `${start}\n${end}\n${previous}`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${marked.slice(0, marked.indexOf(start) + start.length)}\n${text}${marked.slice(marked.indexOf(end))}`);
+  fs.writeFileSync(
+    file,
+    `${marked.slice(0, marked.indexOf(start) + start.length)}\n${text}${marked.slice(marked.indexOf(end))}`,
+  );
   process.stdout.write(`\nWritten to docs/benchmarks.md\n`);
 }
 

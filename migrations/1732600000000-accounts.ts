@@ -25,7 +25,15 @@ export class Accounts1732600000000 implements MigrationInterface {
           { name: 'role', type: 'varchar', length: '16' },
           timestamp(queryRunner, 'created_at'),
         ],
-        foreignKeys: [{ columnNames: ['account_id'], referencedTableName: 'accounts', referencedColumnNames: ['id'], onDelete: 'CASCADE', onUpdate: 'NO ACTION' }],
+        foreignKeys: [
+          {
+            columnNames: ['account_id'],
+            referencedTableName: 'accounts',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+            onUpdate: 'NO ACTION',
+          },
+        ],
       }),
     );
   }

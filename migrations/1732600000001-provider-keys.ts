@@ -29,14 +29,26 @@ export class ProviderKeys1732600000001 implements MigrationInterface {
           timestamp(queryRunner, 'created_at'),
           timestamp(queryRunner, 'updated_at', true),
         ],
-        indices: [{ name: 'UQ_provider_keys_account_provider', columnNames: ['account_id', 'provider'], isUnique: true }],
+        indices: [
+          {
+            name: 'UQ_provider_keys_account_provider',
+            columnNames: ['account_id', 'provider'],
+            isUnique: true,
+          },
+        ],
       }),
     );
     await queryRunner.createTable(
       new Table({
         name: 'provider_key_events',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          {
+            name: 'id',
+            type: 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
           id('account_id'),
           { name: 'provider', type: 'varchar', length: '32' },
           { name: 'action', type: 'varchar', length: '16' },

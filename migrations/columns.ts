@@ -5,10 +5,20 @@ import { QueryRunner, TableColumnOptions } from 'typeorm';
 
 const isMysql = (queryRunner: QueryRunner) => queryRunner.connection.driver.options.type !== 'better-sqlite3';
 
-export const id = (name: string, length = 64): TableColumnOptions => ({ name, type: 'varchar', length: String(length) });
+export const id = (name: string, length = 64): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: String(length),
+});
 
 export function timestamp(queryRunner: QueryRunner, name: string, onUpdate = false): TableColumnOptions {
   return isMysql(queryRunner)
-    ? { name, type: 'datetime', precision: 6, default: 'CURRENT_TIMESTAMP(6)', ...(onUpdate ? { onUpdate: 'CURRENT_TIMESTAMP(6)' } : {}) }
+    ? {
+        name,
+        type: 'datetime',
+        precision: 6,
+        default: 'CURRENT_TIMESTAMP(6)',
+        ...(onUpdate ? { onUpdate: 'CURRENT_TIMESTAMP(6)' } : {}),
+      }
     : { name, type: 'datetime', default: "datetime('now')" };
 }

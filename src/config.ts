@@ -100,22 +100,33 @@ function httpUrl(env: Env, name: string, fallback?: string): string | undefined 
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(name, 'expected an http(s) URL such as https://api.example.com/v1, got something that is not a URL');
+    throw new ConfigError(
+      name,
+      'expected an http(s) URL such as https://api.example.com/v1, got something that is not a URL',
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(name, `expected an http(s) URL, got a ${url.protocol.replace(/[^a-z0-9+.:-]/gi, '')} URL`);
+    throw new ConfigError(
+      name,
+      `expected an http(s) URL, got a ${url.protocol.replace(/[^a-z0-9+.:-]/gi, '')} URL`,
+    );
   }
   return raw.replace(/\/+$/, '');
 }
 
-const ORIGIN_EXPECTED = 'expected comma-separated exact origins such as https://app.example.com or http://127.0.0.1:5173 (scheme, host and optional port; no path, no wildcard)';
+const ORIGIN_EXPECTED =
+  'expected comma-separated exact origins such as https://app.example.com or http://127.0.0.1:5173 (scheme, host and optional port; no path, no wildcard)';
 
 /** Each entry is one origin, stored as browsers send it in `Origin` (lower case, no default port). */
 function origins(env: Env, name: string): string[] {
-  const entries = (optional(env, name) ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = (optional(env, name) ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   return entries.map((entry, index) => {
     // An origin has no user info, so an entry with "@" is not echoed: it may carry a password.
-    if (entry.includes('@')) throw new ConfigError(name, `entry ${index + 1} has a user name or password; ${ORIGIN_EXPECTED}`);
+    if (entry.includes('@'))
+      throw new ConfigError(name, `entry ${index + 1} has a user name or password; ${ORIGIN_EXPECTED}`);
     const url = URL.canParse(entry) ? new URL(entry) : undefined;
     const exact = url && /^https?:$/.test(url.protocol) && url.pathname === '/' && !/[*?#]/.test(entry);
     if (!url || !exact) throw new ConfigError(name, `${ORIGIN_EXPECTED}; entry ${index + 1} is "${entry}"`);
@@ -133,18 +144,30 @@ function databaseFrom(env: Env, dataDir: string): Config['database'] {
     throw new ConfigError('DATABASE_URL', 'expected mysql://user:pass@host:port/database');
   }
   if (parsed.protocol !== 'mysql:' || !parsed.hostname || parsed.pathname.length < 2) {
-    throw new ConfigError('DATABASE_URL', 'expected mysql://user:pass@host:port/database (a database name is required)');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'expected mysql://user:pass@host:port/database (a database name is required)',
+    );
   }
   if (!/^\/[A-Za-z0-9_$]{1,64}$/.test(parsed.pathname)) {
-    throw new ConfigError('DATABASE_URL', 'the database name may hold only letters, digits, _ and $ (at most 64)');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'the database name may hold only letters, digits, _ and $ (at most 64)',
+    );
   }
   const unknown = [...parsed.searchParams.keys()].find((name) => name !== 'socket');
   if (unknown !== undefined) {
-    throw new ConfigError('DATABASE_URL', `unknown parameter "${unknown}": the only one is socket=/path/to/mysqld.sock`);
+    throw new ConfigError(
+      'DATABASE_URL',
+      `unknown parameter "${unknown}": the only one is socket=/path/to/mysqld.sock`,
+    );
   }
   const socketPath = parsed.searchParams.get('socket') ?? undefined;
   if (socketPath !== undefined && !path.isAbsolute(socketPath)) {
-    throw new ConfigError('DATABASE_URL', `socket must be an absolute path, e.g. socket=/run/mysqld/mysqld.sock, got "${socketPath}"`);
+    throw new ConfigError(
+      'DATABASE_URL',
+      `socket must be an absolute path, e.g. socket=/run/mysqld/mysqld.sock, got "${socketPath}"`,
+    );
   }
   const withoutQuery = url.split('?')[0];
   return socketPath ? { type: 'mysql', url: withoutQuery, socketPath } : { type: 'mysql', url: withoutQuery };
@@ -159,7 +182,8 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
 
-  const jwtSecret = env.AUTH_JWT_SECRET === undefined || env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET;
+  const jwtSecret =
+    env.AUTH_JWT_SECRET === undefined || env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET;
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret, 'utf8') < 32) {
     throw new ConfigError('AUTH_JWT_SECRET', 'expected at least 32 bytes (e.g. `openssl rand -base64 48`)');
   }
@@ -174,7 +198,10 @@ export function loadConfig(env: Env = process.env): Config {
   const builtinProvider = optional(env, 'BUILTIN_PROVIDER') ?? AiProvider.OPENAI;
   const builtinChoices: string[] = hosted.map((adapter) => adapter.provider);
   if (!builtinChoices.includes(builtinProvider)) {
-    throw new ConfigError('BUILTIN_PROVIDER', `expected one of ${builtinChoices.join(', ')}, got "${builtinProvider}"`);
+    throw new ConfigError(
+      'BUILTIN_PROVIDER',
+      `expected one of ${builtinChoices.join(', ')}, got "${builtinProvider}"`,
+    );
   }
   const apiKeys: Partial<Record<AiProvider, string>> = {};
   for (const { provider } of PROVIDER_ADAPTERS) {
@@ -185,7 +212,10 @@ export function loadConfig(env: Env = process.env): Config {
   const headersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000);
   const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000);
   if (headersTimeoutMs > requestTimeoutMs) {
-    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}), got ${headersTimeoutMs}`);
+    throw new ConfigError(
+      'HTTP_HEADERS_TIMEOUT_MS',
+      `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}), got ${headersTimeoutMs}`,
+    );
   }
 
   return {
@@ -206,7 +236,9 @@ export function loadConfig(env: Env = process.env): Config {
     // Set but blank is a mistake the keyring reports, not a request for a generated development key.
     masterKeys: env.BYOK_MASTER_KEYS,
     providers: {
-      baseUrls: Object.fromEntries(hosted.map(({ provider, api }) => [provider, httpUrl(env, api!.env, api!.baseUrl)!])) as BaseUrls,
+      baseUrls: Object.fromEntries(
+        hosted.map(({ provider, api }) => [provider, httpUrl(env, api!.env, api!.baseUrl)!]),
+      ) as BaseUrls,
       timeoutMs: integer(env, 'PROVIDER_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 100, 120_000),
       outboundAllowlist: (optional(env, 'OUTBOUND_ALLOWLIST') ?? '')
         .split(',')
@@ -224,6 +256,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxBodyBytes: integer(env, 'GRAPHQL_MAX_BODY_BYTES', 100 * 1024, 1_024, 10 * 1024 * 1024),
     },
     builtin: { provider: builtinProvider as AiProvider, apiKeys },
-    http: { headersTimeoutMs, requestTimeoutMs, maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 1_000, 1, 1_000_000) },
+    http: {
+      headersTimeoutMs,
+      requestTimeoutMs,
+      maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+    },
   };
 }

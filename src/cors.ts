@@ -15,7 +15,8 @@ const PREFLIGHT_HEADERS: Readonly<Record<string, string>> = {
   'access-control-max-age': '600',
 };
 
-const NOT_LISTED = 'This origin may not call the API from a browser: the origins that may are listed in CORS_ORIGINS.';
+const NOT_LISTED =
+  'This origin may not call the API from a browser: the origins that may are listed in CORS_ORIGINS.';
 
 /** Returns true when it has answered the request (a preflight, listed or not); otherwise it goes on as usual. */
 export type CorsHandler = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
@@ -32,7 +33,10 @@ export function corsHandler(origins: readonly string[]): CorsHandler {
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
     if (listed) res.writeHead(204, PREFLIGHT_HEADERS).end();
     // Only a developer reads this (in the browser's network panel): the page itself sees a CORS failure.
-    else res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(NOT_LISTED);
+    else
+      res
+        .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+        .end(NOT_LISTED);
     return true;
   };
 }

@@ -5,7 +5,8 @@ import pino, { DestinationStream, Logger } from 'pino';
 // wildcard path there: pino would run it over every key of every line; the scrub covers any depth.)
 
 // sql and parameters: a failed query's error carries its values (sealed key material included).
-const SECRET_KEY = /api[-_]?key|secret|token|password|passphrase|authorization|cookie|ciphertext|wrapped|plaintext|credential|^sql$|^parameters$/i;
+const SECRET_KEY =
+  /api[-_]?key|secret|token|password|passphrase|authorization|cookie|ciphertext|wrapped|plaintext|credential|^sql$|^parameters$/i;
 const REDACTED = '[Redacted]';
 
 function scrub(value: unknown, depth = 0): unknown {

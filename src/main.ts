@@ -43,7 +43,11 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   // One clear line for a configuration mistake; the full error for anything else.
-  if (error instanceof ConfigError || error instanceof KeyringError) process.stderr.write(`Configuration error: ${error.message}\n`);
-  else process.stderr.write(`Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  if (error instanceof ConfigError || error instanceof KeyringError)
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+  else
+    process.stderr.write(
+      `Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   process.exit(1);
 });

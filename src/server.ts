@@ -1,7 +1,10 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { GraphQLSchema } from 'graphql';
 import { Logger } from 'pino';
 import { RequestContext } from './graphql/context';
@@ -71,7 +74,9 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }
 
-export async function startServer<Context extends RequestContext>(options: ServerOptions<Context>): Promise<RunningServer> {
+export async function startServer<Context extends RequestContext>(
+  options: ServerOptions<Context>,
+): Promise<RunningServer> {
   const { logger } = options;
   const { maxBodyBytes } = options.limits;
   const armor = documentLimits(options.limits);
@@ -89,7 +94,14 @@ export async function startServer<Context extends RequestContext>(options: Serve
     parseOptions: { maxTokens: options.limits.maxTokens },
     // No cache hints in this schema: the cache-control plugin would wrap every field resolver to compute
     // a policy that is always "no-store", which handleGraphql sets itself.
-    plugins: [...armor.plugins, costLimitPlugin(options.limits.maxCost, MAX_PAGE_SIZE), loggingPlugin(names), ...options.plugins, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      ...armor.plugins,
+      costLimitPlugin(options.limits.maxCost, MAX_PAGE_SIZE),
+      loggingPlugin(names),
+      ...options.plugins,
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.
@@ -111,7 +123,11 @@ export async function startServer<Context extends RequestContext>(options: Serve
       try {
         body = raw ? JSON.parse(raw) : undefined;
       } catch {
-        return send(res, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }] });
+        return send(res, 400, {
+          errors: [
+            { message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } },
+          ],
+        });
       }
     }
     const response = await apollo.executeHTTPGraphQLRequest({
@@ -155,24 +171,42 @@ export async function startServer<Context extends RequestContext>(options: Serve
   const { headersTimeoutMs, requestTimeoutMs, maxConnections } = options.http;
   // Node answers 408 and closes a connection whose headers or whole request take longer than these; it
   // checks every connectionsCheckingInterval (30 s by default, far coarser than the timeouts).
-  const server = http.createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: 1_000 }, (req, res) => {
-    inFlight += 1;
-    handle(req, res)
-      .catch((error) => {
-        if (error instanceof ClientGoneError) return logger.info({ path: req.url }, 'client went away before its request was complete');
-        if (error instanceof BodyTooLargeError) {
-          res.setHeader('connection', 'close');
-          return send(res, 413, { errors: [{ message: `The request body exceeds ${maxBodyBytes} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }] });
-        }
-        logger.error({ err: error }, 'unhandled error in HTTP handler');
-        if (!res.headersSent) send(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-        else res.destroy();
-      })
-      .finally(() => {
-        inFlight -= 1;
-        if (closing && inFlight === 0) drained?.();
-      });
-  });
+  const server = http.createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    },
+    (req, res) => {
+      inFlight += 1;
+      handle(req, res)
+        .catch((error) => {
+          if (error instanceof ClientGoneError)
+            return logger.info({ path: req.url }, 'client went away before its request was complete');
+          if (error instanceof BodyTooLargeError) {
+            res.setHeader('connection', 'close');
+            return send(res, 413, {
+              errors: [
+                {
+                  message: `The request body exceeds ${maxBodyBytes} bytes.`,
+                  extensions: { code: 'BAD_USER_INPUT' },
+                },
+              ],
+            });
+          }
+          logger.error({ err: error }, 'unhandled error in HTTP handler');
+          if (!res.headersSent)
+            send(res, 500, {
+              errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+            });
+          else res.destroy();
+        })
+        .finally(() => {
+          inFlight -= 1;
+          if (closing && inFlight === 0) drained?.();
+        });
+    },
+  );
   server.keepAliveTimeout = 5_000;
   // Connections past this are closed as they arrive, before a byte is read.
   server.maxConnections = maxConnections;

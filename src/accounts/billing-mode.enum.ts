@@ -10,4 +10,5 @@ export enum BillingMode {
 registerEnumType(BillingMode, { name: 'BillingMode' });
 
 /** Who pays for an account's AI right now: its own keys while the plan allows BYOK, else the platform. */
-export const billingModeFor = (plan: Plan): BillingMode => (planAllowsByok(plan) ? BillingMode.BYOK : BillingMode.BUILT_IN);
+export const billingModeFor = (plan: Plan): BillingMode =>
+  planAllowsByok(plan) ? BillingMode.BYOK : BillingMode.BUILT_IN;

@@ -47,10 +47,19 @@ export interface AppOverrides {
  * Ready only while the database answers, the keyring's keys match their recorded check values, and
  * every stored key's master key version is in the keyring.
  */
-async function checkReadiness(dataSource: DataSource, store: ProviderKeyStore, keyring: Keyring): Promise<void> {
+async function checkReadiness(
+  dataSource: DataSource,
+  store: ProviderKeyStore,
+  keyring: Keyring,
+): Promise<void> {
   await compareMasterKeyChecks(dataSource, keyring);
-  const missing = [...(await store.countByMasterKeyVersion()).keys()].filter((version) => !keyring.has(version));
-  if (missing.length) throw new Error(`stored keys need master key version(s) ${missing.join(', ')}, which BYOK_MASTER_KEYS lacks`);
+  const missing = [...(await store.countByMasterKeyVersion()).keys()].filter(
+    (version) => !keyring.has(version),
+  );
+  if (missing.length)
+    throw new Error(
+      `stored keys need master key version(s) ${missing.join(', ')}, which BYOK_MASTER_KEYS lacks`,
+    );
 }
 
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -83,7 +92,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       limits: config.graphql,
       http: config.http,
       schema: await buildAppSchema(),
-      context: (req): AppContext => ({ auth: new IdentityLoader(req.headers.authorization, verifyToken, readMembership), services, log: logger }),
+      context: (req): AppContext => ({
+        auth: new IdentityLoader(req.headers.authorization, verifyToken, readMembership),
+        services,
+        log: logger,
+      }),
       plugins: [unauthenticatedPlugin()],
       logger,
       readiness: () => checkReadiness(dataSource, store, keyring),

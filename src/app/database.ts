@@ -18,4 +18,5 @@ export const SCHEMA: DatabaseSchema = {
 };
 
 /** Connects, creating the database when needed, and applies pending migrations. */
-export const openAppDatabase = (database: Config['database']): Promise<DataSource> => openDatabase(database, SCHEMA);
+export const openAppDatabase = (database: Config['database']): Promise<DataSource> =>
+  openDatabase(database, SCHEMA);

@@ -44,7 +44,13 @@ export function createServices(
     tester,
     services: {
       routes: new RouteService({ store, builtIn: config.builtin }),
-      providerKeys: new ProviderKeyService({ store, tester, testLimiter, outboundAllowlist: config.providers.outboundAllowlist, logger }),
+      providerKeys: new ProviderKeyService({
+        store,
+        tester,
+        testLimiter,
+        outboundAllowlist: config.providers.outboundAllowlist,
+        logger,
+      }),
     },
   };
 }

@@ -64,7 +64,8 @@ function payloadVerifier(config: Config): PayloadVerifier {
   };
   if (config.auth.jwksUrl) {
     const jwks = createRemoteJWKSet(new URL(config.auth.jwksUrl), { cacheMaxAge: JWKS_CACHE_MS });
-    return async (token) => (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
+    return async (token) =>
+      (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
   }
   // A KeyObject made once: handed raw bytes, jose would import the key again on every request.
   const key = crypto.createSecretKey(Buffer.from(resolveJwtSecret(config)!, 'utf8'));
@@ -88,8 +89,12 @@ const VERIFIED_TOKENS_KEPT = 10_000;
  */
 export function createTokenVerifier(config: Config): TokenVerifier {
   const verifyPayload = payloadVerifier(config);
-  const maxAgeMs = config.auth.maxTokenAgeSeconds === undefined ? Infinity : config.auth.maxTokenAgeSeconds * 1000;
-  const verified = new LRUCache<string, TokenClaims>({ max: VERIFIED_TOKENS_KEPT, perf: { now: () => Date.now() } });
+  const maxAgeMs =
+    config.auth.maxTokenAgeSeconds === undefined ? Infinity : config.auth.maxTokenAgeSeconds * 1000;
+  const verified = new LRUCache<string, TokenClaims>({
+    max: VERIFIED_TOKENS_KEPT,
+    perf: { now: () => Date.now() },
+  });
   return async (token) => {
     const known = verified.get(token);
     if (known) return known;
@@ -110,7 +115,8 @@ export function createTokenVerifier(config: Config): TokenVerifier {
 /** Signs a development token with the configured HS256 secret. */
 export async function signToken(config: Config, claims: TokenClaims, ttl = '1h'): Promise<string> {
   const secret = resolveJwtSecret(config);
-  if (!secret) throw new Error('AUTH_JWKS_URL is set: tokens come from that identity provider, not from this service');
+  if (!secret)
+    throw new Error('AUTH_JWKS_URL is set: tokens come from that identity provider, not from this service');
   let jwt = new SignJWT({ account_id: claims.accountId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.userId)

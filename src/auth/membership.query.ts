@@ -31,7 +31,10 @@ export interface MemberRow<Account> {
 }
 
 /** Reads one membership (a user in an account); undefined when the user is not a member. */
-export type MembershipReader<Account> = (userId: string, accountId: string) => Promise<MemberRow<Account> | undefined>;
+export type MembershipReader<Account> = (
+  userId: string,
+  accountId: string,
+) => Promise<MemberRow<Account> | undefined>;
 
 /** Lookups read in one statement at most; each batch size is one prepared statement per connection. */
 const MAX_BATCH = 16;
@@ -50,7 +53,9 @@ interface Lookup<Account> {
 function select(dataSource: DataSource, sql: string, parameters: string[]): Promise<Row[]> {
   const pool = (dataSource.driver as MysqlDriver).pool as Pool | undefined;
   if (!pool) return dataSource.query(sql, parameters);
-  return new Promise((resolve, reject) => pool.execute(sql, parameters, (error, rows) => (error ? reject(error) : resolve(rows as Row[]))));
+  return new Promise((resolve, reject) =>
+    pool.execute(sql, parameters, (error, rows) => (error ? reject(error) : resolve(rows as Row[]))),
+  );
 }
 
 /**
@@ -77,13 +82,18 @@ class BatchedMembershipReader<Account> {
   private flush(): void {
     const queue = this.queue;
     this.queue = [];
-    for (let start = 0; start < queue.length; start += MAX_BATCH) void this.run(queue.slice(start, start + MAX_BATCH));
+    for (let start = 0; start < queue.length; start += MAX_BATCH)
+      void this.run(queue.slice(start, start + MAX_BATCH));
   }
 
   private async run(batch: Lookup<Account>[]): Promise<void> {
     let rows: Row[];
     try {
-      rows = await select(this.dataSource, this.statement(batch.length), batch.flatMap((lookup) => [lookup.userId, lookup.accountId]));
+      rows = await select(
+        this.dataSource,
+        this.statement(batch.length),
+        batch.flatMap((lookup) => [lookup.userId, lookup.accountId]),
+      );
     } catch (error) {
       for (const lookup of batch) lookup.reject(error);
       return;
@@ -97,7 +107,9 @@ class BatchedMembershipReader<Account> {
     }
     for (const lookup of batch) {
       const group = found.get(lookupKey(lookup.userId, lookup.accountId));
-      lookup.resolve(group && { role: group[0].role as Role, plan: group[0].plan as Plan, account: this.part.read(group) });
+      lookup.resolve(
+        group && { role: group[0].role as Role, plan: group[0].plan as Plan, account: this.part.read(group) },
+      );
     }
   }
 
@@ -113,7 +125,10 @@ class BatchedMembershipReader<Account> {
 }
 
 /** The membership of a user in an account, with the part, or undefined when they are not a member. */
-export function createMembershipReader<Account>(dataSource: DataSource, part: AccountPart<Account>): MembershipReader<Account> {
+export function createMembershipReader<Account>(
+  dataSource: DataSource,
+  part: AccountPart<Account>,
+): MembershipReader<Account> {
   const reader = new BatchedMembershipReader(dataSource, part);
   return (userId, accountId) => reader.read(userId, accountId);
 }

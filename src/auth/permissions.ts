@@ -49,7 +49,13 @@ export const PERMISSIONS = {
 export const ADMIN_OR_NULL: Readonly<Record<string, readonly string[]>> = { ProviderOption: ['key'] };
 
 /** Reads the context only: the root rule (member or admin) that let the request this far set the viewer. */
-function adminOrNull(resolve: GraphQLFieldResolver<unknown, AuthContext>, parent: unknown, args: Record<string, unknown>, context: AuthContext, info: GraphQLResolveInfo) {
+function adminOrNull(
+  resolve: GraphQLFieldResolver<unknown, AuthContext>,
+  parent: unknown,
+  args: Record<string, unknown>,
+  context: AuthContext,
+  info: GraphQLResolveInfo,
+) {
   return context.viewer?.role === Role.ADMIN ? resolve(parent, args, context, info) : null;
 }
 
@@ -80,7 +86,10 @@ export function permissionMiddleware(schema: GraphQLSchema): IMiddlewareTypeMap 
     }
   }
   for (const [typeName, fields] of Object.entries(ADMIN_OR_NULL)) {
-    generated[typeName] = { ...generated[typeName], ...Object.fromEntries(fields.map((field) => [field, adminOrNull])) };
+    generated[typeName] = {
+      ...generated[typeName],
+      ...Object.fromEntries(fields.map((field) => [field, adminOrNull])),
+    };
   }
   return generated as IMiddlewareTypeMap;
 }

@@ -17,13 +17,23 @@ export function unauthenticatedPlugin(): ApolloServerPlugin<AuthContext> {
       return {
         async responseForOperation({ operation, contextValue, schema }) {
           if ((await contextValue.auth.verifiedToken()).status === 'verified') return null;
-          const rules = operation.operation === 'mutation' ? PERMISSIONS.Mutation : operation.operation === 'query' ? PERMISSIONS.Query : undefined;
+          const rules =
+            operation.operation === 'mutation'
+              ? PERMISSIONS.Mutation
+              : operation.operation === 'query'
+                ? PERMISSIONS.Query
+                : undefined;
           const rootFields = schema.getRootType(operation.operation)?.getFields();
           const fields = operation.selectionSet.selections;
           for (const selection of fields) {
             if (selection.kind !== Kind.FIELD) return null;
             const rule = rules?.[selection.name.value as keyof typeof rules];
-            if (!rule || !requiresAuthentication(rule) || !isNonNullType(rootFields?.[selection.name.value]?.type)) return null;
+            if (
+              !rule ||
+              !requiresAuthentication(rule) ||
+              !isNonNullType(rootFields?.[selection.name.value]?.type)
+            )
+              return null;
           }
           // A non-null root field's denial nulls the whole result; like the executor (serial for
           // mutations, failing fast for queries), we report the first.
@@ -35,7 +45,10 @@ export function unauthenticatedPlugin(): ApolloServerPlugin<AuthContext> {
             path: [(first.alias ?? first.name).value],
             extensions: { code: extensions.code },
           };
-          return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: null, errors: [error] } } };
+          return {
+            http: { status: undefined, headers: new HeaderMap() },
+            body: { kind: 'single', singleResult: { data: null, errors: [error] } },
+          };
         },
       };
     },

@@ -25,7 +25,8 @@ export type Identity<Account = unknown> =
   | { status: 'not-a-member'; userId: string; accountId: string }
   | { status: 'member'; viewer: Viewer<Account> };
 
-export type TokenVerdict = { status: 'anonymous' } | { status: 'invalid-token' } | { status: 'verified'; claims: TokenClaims };
+export type TokenVerdict =
+  { status: 'anonymous' } | { status: 'invalid-token' } | { status: 'verified'; claims: TokenClaims };
 
 /** The part of a request's context that auth fills: the rules set `viewer` once the membership is read. */
 export interface AuthContext<Account = unknown> extends RequestContext {
@@ -60,7 +61,9 @@ export class IdentityLoader<Account = unknown> {
   }
 
   identity(): Promise<Identity<Account>> {
-    return (this.member ??= this.verifiedToken().then((verdict) => (verdict.status === 'verified' ? this.lookUp(verdict.claims) : verdict)));
+    return (this.member ??= this.verifiedToken().then((verdict) =>
+      verdict.status === 'verified' ? this.lookUp(verdict.claims) : verdict,
+    ));
   }
 
   private async verifyToken(): Promise<TokenVerdict> {
@@ -77,6 +80,8 @@ export class IdentityLoader<Account = unknown> {
 
   private async lookUp(claims: TokenClaims): Promise<Identity<Account>> {
     const membership = await this.readMembership(claims.userId, claims.accountId);
-    return membership ? { status: 'member', viewer: { ...claims, ...membership } } : { status: 'not-a-member', ...claims };
+    return membership
+      ? { status: 'member', viewer: { ...claims, ...membership } }
+      : { status: 'not-a-member', ...claims };
   }
 }

@@ -7,7 +7,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 /** What the build reads: a change to any of these makes dist/ stale. */
-const INPUTS = ['src', 'migrations', 'bench', 'ormconfig.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const INPUTS = [
+  'src',
+  'migrations',
+  'bench',
+  'ormconfig.ts',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package-lock.json',
+];
 const stampOf = (root) => path.join(root, 'dist', '.built');
 
 function newestInput(entry) {

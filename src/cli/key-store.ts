@@ -8,10 +8,17 @@ import { ProviderKeyStore } from '../provider-keys/provider-key.store';
  * For keys:status and keys:rewrap: the configured keyring and the stored keys, once the keyring is known
  * to match the one the database was sealed with (else a one-line KeyringError, as at start-up).
  */
-export async function withKeyStore(work: (store: ProviderKeyStore, keyring: Keyring) => Promise<void>): Promise<void> {
+export async function withKeyStore(
+  work: (store: ProviderKeyStore, keyring: Keyring) => Promise<void>,
+): Promise<void> {
   const config = loadConfig();
   const warn = (message: string) => process.stderr.write(`${message}\n`);
-  const keyring = loadKeyring({ spec: config.masterKeys, production: config.production, dataDir: config.dataDir, warn });
+  const keyring = loadKeyring({
+    spec: config.masterKeys,
+    production: config.production,
+    dataDir: config.dataDir,
+    warn,
+  });
   const dataSource = await openAppDatabase(config.database);
   try {
     const store = new ProviderKeyStore(dataSource, keyring);

@@ -10,13 +10,18 @@ import { runCli } from './run';
 runCli(async () => {
   const { values } = parseArgs({ options: { batch: { type: 'string', default: '200' } } });
   const batchSize = Number(values.batch);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error('--batch: expected a whole number from 1 to 10000');
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new Error('--batch: expected a whole number from 1 to 10000');
   await withKeyStore(async (store, keyring) => {
-    process.stdout.write(`Re-wrapping stored keys under master key version ${keyring.currentVersion}, ${batchSize} at a time.\n`);
+    process.stdout.write(
+      `Re-wrapping stored keys under master key version ${keyring.currentVersion}, ${batchSize} at a time.\n`,
+    );
     const result = await rewrapAll(store, {
       batchSize,
       onBatch: ({ rewrapped, skipped, remaining }) =>
-        process.stdout.write(`rewrapped ${rewrapped}, skipped ${skipped} (changed meanwhile), remaining ${remaining}\n`),
+        process.stdout.write(
+          `rewrapped ${rewrapped}, skipped ${skipped} (changed meanwhile), remaining ${remaining}\n`,
+        ),
     });
     process.stdout.write(
       result.remaining === 0

@@ -11,7 +11,9 @@ runCli(async () => {
   const dataSource = await createDataSource(database, SCHEMA, await ensureDatabase(database)).initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
-    process.stdout.write(applied.length ? `Applied ${applied.map((m) => m.name).join(', ')}.\n` : 'No pending migrations.\n');
+    process.stdout.write(
+      applied.length ? `Applied ${applied.map((m) => m.name).join(', ')}.\n` : 'No pending migrations.\n',
+    );
   } finally {
     await dataSource.destroy();
   }

@@ -6,7 +6,12 @@ export function runCli(main: () => Promise<void>): void {
   main().then(
     () => process.exit(0),
     (error: unknown) => {
-      const message = error instanceof ConfigError || error instanceof KeyringError ? `Configuration error: ${error.message}` : error instanceof Error ? error.message : String(error);
+      const message =
+        error instanceof ConfigError || error instanceof KeyringError
+          ? `Configuration error: ${error.message}`
+          : error instanceof Error
+            ? error.message
+            : String(error);
       process.stderr.write(`${message}\n`);
       process.exit(1);
     },

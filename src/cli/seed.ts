@@ -10,7 +10,9 @@ runCli(async () => {
   const dataSource = await openAppDatabase(loadConfig().database);
   try {
     await seedDemo(dataSource);
-    process.stdout.write('Demo data seeded: acct_acme (user_alice ADMIN, user_bob MEMBER), acct_globex (user_gina ADMIN), acct_initech (user_ivan ADMIN).\n');
+    process.stdout.write(
+      'Demo data seeded: acct_acme (user_alice ADMIN, user_bob MEMBER), acct_globex (user_gina ADMIN), acct_initech (user_ivan ADMIN).\n',
+    );
   } finally {
     await dataSource.destroy();
   }

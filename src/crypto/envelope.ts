@@ -49,7 +49,9 @@ const WRAPPED_KEY_BYTES = IV_BYTES + TAG_BYTES + KEY_BYTES;
 
 export function sealKey(plaintext: string, binding: KeyBinding, keyring: Keyring): SealedKey {
   // A key sealed to a blank id (say, before its row id is known) could never be opened again.
-  if (![binding.accountId, binding.provider, binding.keyId].every((id) => typeof id === 'string' && id !== '')) {
+  if (
+    ![binding.accountId, binding.provider, binding.keyId].every((id) => typeof id === 'string' && id !== '')
+  ) {
     throw new TypeError('sealKey needs a binding with non-empty accountId, provider and keyId');
   }
   const dataKey = randomBytes(KEY_BYTES);
@@ -101,7 +103,11 @@ export function rewrapKey(
 }
 
 /** Whether the keyring's key for the row's version unwraps its data key (start-up's proof of a master key). */
-export function opensDataKey(sealed: Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'>, binding: KeyBinding, keyring: Keyring): boolean {
+export function opensDataKey(
+  sealed: Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'>,
+  binding: KeyBinding,
+  keyring: Keyring,
+): boolean {
   try {
     unwrapDataKey(sealed, binding, keyring).fill(0);
     return true;
@@ -111,7 +117,11 @@ export function opensDataKey(sealed: Pick<SealedKey, 'wrappedKey' | 'masterKeyVe
   }
 }
 
-function wrapDataKey(dataKey: Buffer, binding: KeyBinding, keyring: Keyring): Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'> {
+function wrapDataKey(
+  dataKey: Buffer,
+  binding: KeyBinding,
+  keyring: Keyring,
+): Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'> {
   const masterKeyVersion = keyring.currentVersion;
   const masterKey = keyring.key(masterKeyVersion);
   try {
@@ -125,7 +135,11 @@ function wrapDataKey(dataKey: Buffer, binding: KeyBinding, keyring: Keyring): Pi
   }
 }
 
-function unwrapDataKey(sealed: Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'>, binding: KeyBinding, keyring: Keyring): Buffer {
+function unwrapDataKey(
+  sealed: Pick<SealedKey, 'wrappedKey' | 'masterKeyVersion'>,
+  binding: KeyBinding,
+  keyring: Keyring,
+): Buffer {
   const version = sealed.masterKeyVersion;
   if (!Number.isSafeInteger(version) || version < 1) throw new KeyDecryptionError();
   if (!keyring.has(version)) {
@@ -167,7 +181,10 @@ function gcmDecrypt(key: Buffer, iv: Buffer, tag: Buffer, ciphertext: Buffer, aa
 // JSON of an array is an unambiguous encoding of the strings (no separator an id could contain),
 // and the leading label keeps the two layers' associated data from ever coinciding.
 function contentAad(binding: KeyBinding): Buffer {
-  return Buffer.from(JSON.stringify(['provider-key', binding.accountId, binding.provider, binding.keyId]), 'utf8');
+  return Buffer.from(
+    JSON.stringify(['provider-key', binding.accountId, binding.provider, binding.keyId]),
+    'utf8',
+  );
 }
 
 function wrapAad(masterKeyVersion: number, binding: KeyBinding): Buffer {

@@ -75,7 +75,9 @@ export function loadKeyring(opts: {
 export function masterKeyCheckValue(keyring: Keyring, version: number): string {
   const key = keyring.key(version);
   try {
-    return createHmac('sha256', key).update(JSON.stringify(['master-key-check', version]), 'utf8').digest('hex');
+    return createHmac('sha256', key)
+      .update(JSON.stringify(['master-key-check', version]), 'utf8')
+      .digest('hex');
   } finally {
     key.fill(0);
   }
@@ -91,14 +93,17 @@ export function wrongMasterKey(version: number, why: string): KeyringError {
 
 function parseKeyringFrom(spec: string, source: string): Keyring {
   if (spec.trim() === '') {
-    throw new KeyringError(`${source} is empty; expected comma-separated ${EXPECTED} entries, e.g. generated with ${GENERATE_HINT}.`);
+    throw new KeyringError(
+      `${source} is empty; expected comma-separated ${EXPECTED} entries, e.g. generated with ${GENERATE_HINT}.`,
+    );
   }
 
   const keys = new Map<number, Buffer>();
   const positionOf = new Map<number, number>();
   spec.split(',').forEach((rawEntry, index) => {
     const position = index + 1;
-    const fail = (problem: string) => new KeyringError(`${source}: entry ${position} must be ${EXPECTED}; ${problem}.`);
+    const fail = (problem: string) =>
+      new KeyringError(`${source}: entry ${position} must be ${EXPECTED}; ${problem}.`);
 
     const entry = rawEntry.trim();
     if (entry === '') throw fail('it is empty (check for a stray comma)');
@@ -112,7 +117,9 @@ function parseKeyringFrom(spec: string, source: string): Keyring {
     }
     const earlier = positionOf.get(version);
     if (earlier !== undefined) {
-      throw new KeyringError(`${source}: entries ${earlier} and ${position} both use version ${version}; each version must be unique.`);
+      throw new KeyringError(
+        `${source}: entries ${earlier} and ${position} both use version ${version}; each version must be unique.`,
+      );
     }
 
     const key = decodeStrictBase64(entry.slice(colon + 1).trim());
@@ -166,7 +173,10 @@ function createDevKeyFile(file: string): boolean {
   if (fs.existsSync(file)) return false;
   ensurePrivateDir(path.dirname(file));
   const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  fs.writeFileSync(temp, `1:${randomBytes(MASTER_KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  fs.writeFileSync(temp, `1:${randomBytes(MASTER_KEY_BYTES).toString('base64')}\n`, {
+    mode: 0o600,
+    flag: 'wx',
+  });
   try {
     fs.linkSync(temp, file);
     return true;

@@ -17,7 +17,11 @@ export interface DatabaseSchema {
 /** MariaDB reports column defaults differently from MySQL; TypeORM needs to know which it talks to. */
 export type MysqlFlavour = 'mysql' | 'mariadb';
 
-export function createDataSource(database: Config['database'], schema: DatabaseSchema, flavour: MysqlFlavour = 'mysql'): DataSource {
+export function createDataSource(
+  database: Config['database'],
+  schema: DatabaseSchema,
+  flavour: MysqlFlavour = 'mysql',
+): DataSource {
   const common = { ...schema, synchronize: false, logging: false } as const;
   if (database.type === 'sqlite') {
     return new DataSource({
@@ -57,9 +61,15 @@ export async function ensureDatabase(database: Config['database']): Promise<Mysq
   const url = new URL(database.url);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/';
-  const connection = await createConnection({ uri: url.toString(), socketPath: database.socketPath, connectTimeout: 5_000 });
+  const connection = await createConnection({
+    uri: url.toString(),
+    socketPath: database.socketPath,
+    connectTimeout: 5_000,
+  });
   try {
-    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await connection.query(
+      `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+    );
     const [rows] = await connection.query('SELECT VERSION() AS version');
     return /mariadb/i.test((rows as { version: string }[])[0].version) ? 'mariadb' : 'mysql';
   } finally {
@@ -68,7 +78,10 @@ export async function ensureDatabase(database: Config['database']): Promise<Mysq
 }
 
 /** Connects, creating the database when needed, and applies pending migrations. */
-export async function openDatabase(database: Config['database'], schema: DatabaseSchema): Promise<DataSource> {
+export async function openDatabase(
+  database: Config['database'],
+  schema: DatabaseSchema,
+): Promise<DataSource> {
   const dataSource = createDataSource(database, schema, await ensureDatabase(database));
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });

@@ -7,7 +7,10 @@ import { dialectOf } from './dialect';
 
 const queues = new WeakMap<DataSource, Promise<unknown>>();
 
-export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+export function inTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
   if (dialectOf(dataSource) !== 'sqlite') return dataSource.transaction(work);
   const previous = queues.get(dataSource) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(() => dataSource.transaction(work));

@@ -34,7 +34,11 @@ export class AppError extends GraphQLError {
       Error.stackTraceLimit = limit;
     }
     this.name = 'AppError';
-    Object.defineProperty(this, 'stack', { value: `AppError: ${message}`, writable: true, configurable: true });
+    Object.defineProperty(this, 'stack', {
+      value: `AppError: ${message}`,
+      writable: true,
+      configurable: true,
+    });
   }
 }
 

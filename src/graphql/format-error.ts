@@ -1,4 +1,12 @@
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
+import {
+  GraphQLError,
+  GraphQLFormattedError,
+  GraphQLSchema,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+} from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import { Logger } from 'pino';
@@ -9,8 +17,14 @@ import { TOKEN_LIMIT_MESSAGE } from './limits';
 // BAD_USER_INPUT naming the fields to fix; GraphQL's own request errors keep their codes with any
 // echoed input value cut out; everything else is "Internal server error", logged here in full.
 
-const ECHOED_VALUE = /( got invalid value| found| non[- ]string value:| cannot represent[^:]*:) .*?(?=; |\.$|$)/gs;
-const APOLLO_CLIENT_CODES = new Set(['BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
+const ECHOED_VALUE =
+  /( got invalid value| found| non[- ]string value:| cannot represent[^:]*:) .*?(?=; |\.$|$)/gs;
+const APOLLO_CLIENT_CODES = new Set([
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
 const QUOTED = /"((?:[^"\\]|\\.)*)"/g;
 /** A mistyped field or argument name; no provider key is shorter than 20 characters. */
 const SHORT_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,18}$/;
@@ -48,10 +62,14 @@ export function isQuotableName(name: string, names: ReadonlySet<string>): boolea
 function withoutEchoedValues(message: string, names: ReadonlySet<string>): string {
   return message
     .replace(QUOTED, (match, inner: string) =>
-      inner.length < 5 || isQuotableName(inner, names) || VARIABLE.test(inner) || PATH.test(inner) ? match : '(value hidden)',
+      inner.length < 5 || isQuotableName(inner, names) || VARIABLE.test(inner) || PATH.test(inner)
+        ? match
+        : '(value hidden)',
     )
     .replace(ECHOED_VALUE, (match, lead: string) =>
-      /[A-Za-z0-9_-]{5,}/.test(match.slice(lead.length).replace(/\(value hidden\)/g, '')) ? `${lead} (value hidden)` : match,
+      /[A-Za-z0-9_-]{5,}/.test(match.slice(lead.length).replace(/\(value hidden\)/g, ''))
+        ? `${lead} (value hidden)`
+        : match,
     );
 }
 
@@ -74,7 +92,8 @@ function validationMessage(error: ArgumentValidationError): GraphQLFormattedErro
 
 /** An error Apollo raised about the request itself (no path: no resolver ran), answered with a 4xx. */
 function isRequestRefusal(error: unknown): boolean {
-  if (!(error instanceof GraphQLError) || error.path !== undefined || error.extensions.code !== undefined) return false;
+  if (!(error instanceof GraphQLError) || error.path !== undefined || error.extensions.code !== undefined)
+    return false;
   const status = (error.extensions.http as { status?: number } | undefined)?.status;
   return status !== undefined && status >= 400 && status < 500;
 }
@@ -86,7 +105,11 @@ const SUGGESTION = /\s*Did you mean [^?]*\?/g;
  * hideSuggestions (production): "Did you mean …?" maps the schema for a stranger, so it is cut from
  * every message, validation and variable coercion alike; developers keep it.
  */
-export function createErrorFormatter(log: Logger, names: ReadonlySet<string>, options: { hideSuggestions: boolean }) {
+export function createErrorFormatter(
+  log: Logger,
+  names: ReadonlySet<string>,
+  options: { hideSuggestions: boolean },
+) {
   const format = createFormatter(log, names);
   if (!options.hideSuggestions) return format;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -99,29 +122,46 @@ function createFormatter(log: Logger, names: ReadonlySet<string>) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ArgumentValidationError) return validationMessage(original);
-    const tokenLimit = formatted.extensions?.code === ErrorCode.GRAPHQL_PARSE_FAILED && TOKEN_LIMIT_MESSAGE.exec(formatted.message);
+    const tokenLimit =
+      formatted.extensions?.code === ErrorCode.GRAPHQL_PARSE_FAILED &&
+      TOKEN_LIMIT_MESSAGE.exec(formatted.message);
     if (tokenLimit) {
-      return { message: `The document has more than ${tokenLimit[1]} tokens, the limit.`, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } };
+      return {
+        message: `The document has more than ${tokenLimit[1]} tokens, the limit.`,
+        extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED },
+      };
     }
     // Apollo's own refusals of a request (batching, CSRF, a missing query, an operation name the document
     // lacks) carry codes outside the contract: to a client they are input to fix.
     if (APOLLO_CLIENT_CODES.has(String(formatted.extensions?.code))) {
-      return { message: withoutEchoedValues(formatted.message, names), extensions: { code: ErrorCode.BAD_USER_INPUT } };
+      return {
+        message: withoutEchoedValues(formatted.message, names),
+        extensions: { code: ErrorCode.BAD_USER_INPUT },
+      };
     }
     // Apollo's other refusals of a request (a persisted query's hash or version) carry no code at all,
     // only the 400 they are answered with.
     if (isRequestRefusal(error)) {
-      return { message: withoutEchoedValues(formatted.message, names), extensions: { code: ErrorCode.BAD_USER_INPUT } };
+      return {
+        message: withoutEchoedValues(formatted.message, names),
+        extensions: { code: ErrorCode.BAD_USER_INPUT },
+      };
     }
     const code = formatted.extensions?.code;
-    const isOurs = typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
+    const isOurs =
+      typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
     if (isOurs) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       // Messages we wrote (AppError) quote no input; only GraphQL's own request errors may echo it.
-      const message = original instanceof AppError ? formatted.message : withoutEchoedValues(formatted.message, names);
+      const message =
+        original instanceof AppError ? formatted.message : withoutEchoedValues(formatted.message, names);
       return { ...formatted, message, extensions };
     }
     log.error({ err: original, path: formatted.path }, 'unexpected error while handling a GraphQL request');
-    return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    return {
+      message: 'Internal server error',
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
   };
 }

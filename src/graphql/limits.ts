@@ -53,7 +53,9 @@ export function documentLimits(limits: DocumentLimits) {
 export const noSubscriptions = (context: ValidationContext): ASTVisitor => ({
   OperationDefinition(node) {
     if (node.operation === OperationTypeNode.SUBSCRIPTION) {
-      context.reportError(new GraphQLError('This API has no subscriptions: send a query or a mutation.', { nodes: node }));
+      context.reportError(
+        new GraphQLError('This API has no subscriptions: send a query or a mutation.', { nodes: node }),
+      );
     }
   },
 });
@@ -81,7 +83,11 @@ export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloSer
         async didResolveOperation({ document, operation, request, schema }) {
           if (!operation) return; // Apollo refuses such a request before this hook
           try {
-            validate(schema, withPageSizes(schema, document, operation, request.variables ?? {}, maxPageSize), [rule]);
+            validate(
+              schema,
+              withPageSizes(schema, document, operation, request.variables ?? {}, maxPageSize),
+              [rule],
+            );
           } catch (error) {
             // Armor's rule throws its refusal ("Syntax Error: Query Cost limit of … exceeded, found …").
             if (!(error instanceof GraphQLError)) throw error;
@@ -105,7 +111,8 @@ function withPageSizes(
   const variables = coerced.coerced ?? {};
   const typeInfo = new TypeInfo(schema);
   // A page larger than any served, or no number at all, is refused by the resolver: it costs a full page.
-  const pageSize = (value: unknown) => String(Number.isSafeInteger(value) && (value as number) <= maxPageSize ? value : maxPageSize);
+  const pageSize = (value: unknown) =>
+    String(Number.isSafeInteger(value) && (value as number) <= maxPageSize ? value : maxPageSize);
   return visit(
     document,
     visitWithTypeInfo(typeInfo, {
@@ -120,7 +127,11 @@ function withPageSizes(
           if (given === undefined) value = arg.defaultValue;
           else if (given.kind === Kind.INT) value = Number(given.value);
           else if (given.kind === Kind.VARIABLE) value = variables[given.name.value];
-          return { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: arg.name }, value: { kind: Kind.INT, value: pageSize(value) } } as const;
+          return {
+            kind: Kind.ARGUMENT,
+            name: { kind: Kind.NAME, value: arg.name },
+            value: { kind: Kind.INT, value: pageSize(value) },
+          } as const;
         });
         const others = node.arguments?.filter((arg) => !PAGE_ARGUMENTS.has(arg.name.value)) ?? [];
         return { ...node, arguments: [...args, ...others] };

@@ -37,7 +37,10 @@ export function loggingPlugin(names: ReadonlySet<string>): ApolloServerPlugin<Re
       const started = performance.now();
       if (contextValue.log.isLevelEnabled('debug')) {
         contextValue.log.debug(
-          { operation: safeOperationName(request.operationName, names), variables: shapeOf(request.variables, names) },
+          {
+            operation: safeOperationName(request.operationName, names),
+            variables: shapeOf(request.variables, names),
+          },
           'graphql request',
         );
       }

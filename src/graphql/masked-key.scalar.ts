@@ -9,7 +9,8 @@ export const MaskedKeyScalar = new GraphQLScalarType({
   name: 'MaskedKey',
   description: 'Output only: "****" followed by the key\'s last four characters, e.g. "****x9Qa".',
   serialize(value: unknown): string {
-    if (typeof value !== 'string' || value.length < 4) throw new GraphQLError('MaskedKey cannot represent this value');
+    if (typeof value !== 'string' || value.length < 4)
+      throw new GraphQLError('MaskedKey cannot represent this value');
     return `${MASK}${value.slice(-4)}`;
   },
   parseValue(): never {

@@ -28,7 +28,8 @@ async function main() {
   const outputs = Object.keys(result.metafile.outputs).map((file) => path.basename(file));
   const pick = (ext) => {
     const names = outputs.filter((name) => name.endsWith(ext));
-    if (names.length !== 1) throw new Error(`expected one ${ext} file in the playground bundle, got ${names.join(', ') || 'none'}`);
+    if (names.length !== 1)
+      throw new Error(`expected one ${ext} file in the playground bundle, got ${names.join(', ') || 'none'}`);
     return ASSET_PREFIX + names[0];
   };
   const template = fs.readFileSync(path.join(__dirname, 'index.html'), 'utf8');

@@ -32,7 +32,8 @@ const PAGE_CSP = [
 
 const COMMON_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
 
-const MISSING = 'The GraphQL playground is not built: run `npm run build` (it writes dist/playground), then restart.';
+const MISSING =
+  'The GraphQL playground is not built: run `npm run build` (it writes dist/playground), then restart.';
 
 export interface Playground {
   /** The page or one of its files; GraphQL requests (POST, or GET with ?query=) are left to Apollo. */
@@ -48,7 +49,9 @@ interface Asset {
 /** Compiled, this file is dist/src/playground/; under ts-jest it is src/playground/. Both find dist/playground. */
 export function defaultBundleDir(): string {
   const root = path.resolve(__dirname, '../..');
-  return path.basename(root) === 'dist' ? path.join(root, 'playground') : path.join(root, 'dist', 'playground');
+  return path.basename(root) === 'dist'
+    ? path.join(root, 'playground')
+    : path.join(root, 'dist', 'playground');
 }
 
 /** Reads the bundle once, at start-up; a missing bundle is a warning and a 404 that says how to build it. */
@@ -62,7 +65,11 @@ export function loadPlayground(logger: Logger, dir = defaultBundleDir()): Playgr
       if (req.method !== 'GET' && req.method !== 'HEAD') return false;
       if (url.pathname.startsWith(ASSET_PREFIX)) return true;
       // A browser navigating to the endpoint; GET with ?query= is a GraphQL request, whatever it accepts.
-      return url.pathname === '/graphql' && !url.searchParams.has('query') && /\btext\/html\b/i.test(req.headers.accept ?? '');
+      return (
+        url.pathname === '/graphql' &&
+        !url.searchParams.has('query') &&
+        /\btext\/html\b/i.test(req.headers.accept ?? '')
+      );
     },
 
     serve(res, url) {
@@ -91,10 +98,21 @@ function readBundle(dir: string): Map<string, Asset> | undefined {
 
 function sendAsset(res: http.ServerResponse, asset: Asset, headers: Record<string, string>): void {
   res
-    .writeHead(200, { ...COMMON_HEADERS, ...headers, 'content-type': asset.contentType, 'content-length': asset.body.length })
+    .writeHead(200, {
+      ...COMMON_HEADERS,
+      ...headers,
+      'content-type': asset.contentType,
+      'content-length': asset.body.length,
+    })
     .end(asset.body);
 }
 
 function sendText(res: http.ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { ...COMMON_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(message);
+  res
+    .writeHead(status, {
+      ...COMMON_HEADERS,
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+    })
+    .end(message);
 }

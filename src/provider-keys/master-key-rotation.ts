@@ -19,7 +19,11 @@ const PROBES = 3;
  * has not seen, then refuses (KeyringError) a keyring whose key differs from a recorded one. Replicas
  * racing to record a version insert only if absent and then compare: the first wins, a different key loses.
  */
-export async function verifyMasterKeys(dataSource: DataSource, store: ProviderKeyStore, keyring: Keyring): Promise<void> {
+export async function verifyMasterKeys(
+  dataSource: DataSource,
+  store: ProviderKeyStore,
+  keyring: Keyring,
+): Promise<void> {
   // Compared first, so that a keyring refused for one version records nothing for its others.
   const recorded = await compareMasterKeyChecks(dataSource, keyring);
   const unrecorded = keyring.versions.filter((version) => !recorded.has(version));
@@ -27,7 +31,10 @@ export async function verifyMasterKeys(dataSource: DataSource, store: ProviderKe
     // A database whose keys were sealed before check values existed: the key must open one of a few of
     // them before it becomes the reference, or a wrong key would be recorded and the right one refused.
     if (!(await store.opensStoredKeys(version, PROBES))) {
-      throw wrongMasterKey(version, 'the stored keys under that version were sealed with (it opens none of them)');
+      throw wrongMasterKey(
+        version,
+        'the stored keys under that version were sealed with (it opens none of them)',
+      );
     }
     await dataSource
       .getRepository(MasterKeyCheck)
@@ -50,7 +57,10 @@ export async function compareMasterKeyChecks(dataSource: DataSource, keyring: Ke
   const checks = await dataSource.getRepository(MasterKeyCheck).find({ select: ['version', 'checkValue'] });
   for (const { version, checkValue } of checks) {
     if (keyring.has(version) && !sameHex(checkValue, masterKeyCheckValue(keyring, version))) {
-      throw wrongMasterKey(version, 'first used under that version (its check value in master_key_checks differs)');
+      throw wrongMasterKey(
+        version,
+        'first used under that version (its check value in master_key_checks differs)',
+      );
     }
   }
   return new Set(checks.map((check) => check.version));

@@ -68,8 +68,20 @@ export class ProviderKey {
 
 /** Every column but the key material: what listing and routing read. */
 export const PROVIDER_KEY_PUBLIC_COLUMNS = [
-  'id', 'accountId', 'provider', 'lastFour', 'label', 'endpoint', 'deployment', 'health',
-  'lastTestedAt', 'lastTestMessage', 'version', 'createdBy', 'createdAt', 'updatedAt',
+  'id',
+  'accountId',
+  'provider',
+  'lastFour',
+  'label',
+  'endpoint',
+  'deployment',
+  'health',
+  'lastTestedAt',
+  'lastTestMessage',
+  'version',
+  'createdBy',
+  'createdAt',
+  'updatedAt',
 ] as const satisfies readonly (keyof ProviderKey)[];
 
 /** A stored key as listing and routing see it: no key material. */

@@ -14,10 +14,18 @@ export const planUpgradeRequired = () =>
   );
 
 export const keyNotFound = (provider: AiProvider) =>
-  new AppError(ErrorCode.PROVIDER_KEY_NOT_FOUND, `No key for ${displayNameOf(provider)} is stored for this account.`, { provider });
+  new AppError(
+    ErrorCode.PROVIDER_KEY_NOT_FOUND,
+    `No key for ${displayNameOf(provider)} is stored for this account.`,
+    { provider },
+  );
 
 export const keyExists = (provider: AiProvider) =>
-  new AppError(ErrorCode.PROVIDER_KEY_EXISTS, `A key for ${displayNameOf(provider)} is already stored: rotate it to replace it.`, { provider });
+  new AppError(
+    ErrorCode.PROVIDER_KEY_EXISTS,
+    `A key for ${displayNameOf(provider)} is already stored: rotate it to replace it.`,
+    { provider },
+  );
 
 export const keyRejected = (result: ConnectionTestResult) =>
   new AppError(ErrorCode.KEY_REJECTED, `The key was not saved: ${result.message}`, {
@@ -27,9 +35,13 @@ export const keyRejected = (result: ConnectionTestResult) =>
   });
 
 export const conflict = (currentVersion: number, expectedVersion: number | null | undefined) =>
-  new AppError(ErrorCode.CONFLICT, `The key changed meanwhile: it is at version ${currentVersion}, not ${expectedVersion}. Reload and try again.`, {
-    currentVersion,
-  });
+  new AppError(
+    ErrorCode.CONFLICT,
+    `The key changed meanwhile: it is at version ${currentVersion}, not ${expectedVersion}. Reload and try again.`,
+    {
+      currentVersion,
+    },
+  );
 
 export function rateLimited(perMinute: number, msBeforeNext: number): AppError {
   const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));

@@ -6,11 +6,18 @@ import { AiProvider } from '../providers/ai-provider.enum';
 // provider adapters, which say exactly what to fix without ever echoing the key.
 
 /** A string field with a length bound, optional unless `required`. The message never quotes the value. */
-function TextField(name: string, max: number, options: { required?: boolean; description?: string } = {}): PropertyDecorator {
+function TextField(
+  name: string,
+  max: number,
+  options: { required?: boolean; description?: string } = {},
+): PropertyDecorator {
   return (target, property) => {
     Field(() => String, { nullable: !options.required, description: options.description })(target, property);
     if (!options.required) IsOptional()(target, property);
-    MaxLength(max, { message: max > 1000 ? `${name} is far too long to be an API key` : `${name} must be at most ${max} characters` })(target, property);
+    MaxLength(max, {
+      message:
+        max > 1000 ? `${name} is far too long to be an API key` : `${name} must be at most ${max} characters`,
+    })(target, property);
   };
 }
 
@@ -33,7 +40,11 @@ export class AddProviderKeyInput {
   @TextField('deployment', 64, { description: 'AZURE_OPENAI only: the deployment to route to.' })
   deployment?: string | null;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'Test the key first; save it only if the test passes.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: true,
+    description: 'Test the key first; save it only if the test passes.',
+  })
   verify?: boolean | null;
 }
 
@@ -42,7 +53,9 @@ export class TestProviderKeyInput {
   @Field(() => AiProvider)
   provider: AiProvider;
 
-  @TextField('apiKey', API_KEY_MAX, { description: 'A candidate key to test; without it the stored key is tested.' })
+  @TextField('apiKey', API_KEY_MAX, {
+    description: 'A candidate key to test; without it the stored key is tested.',
+  })
   apiKey?: string | null;
 
   @TextField('endpoint', 255)
@@ -72,7 +85,11 @@ export class RotateProviderKeyInput {
   @Min(1, { message: 'expectedVersion starts at 1' })
   expectedVersion?: number | null;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'Test the new key first; rotate only if the test passes.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: true,
+    description: 'Test the new key first; rotate only if the test passes.',
+  })
   verify?: boolean | null;
 }
 

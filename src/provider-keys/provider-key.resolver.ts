@@ -1,7 +1,12 @@
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { AuthContext, viewerOf } from '../auth/viewer';
 import { AiProvider } from '../providers/ai-provider.enum';
-import { AddProviderKeyInput, ProviderKeyEventsArgs, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
+import {
+  AddProviderKeyInput,
+  ProviderKeyEventsArgs,
+  RotateProviderKeyInput,
+  TestProviderKeyInput,
+} from './provider-key.inputs';
 import {
   ConnectionTestType,
   ProviderKeyEventConnection,
@@ -24,27 +29,50 @@ export class ProviderKeyResolver {
   }
 
   @Query(() => ProviderKeyEventConnection, { description: 'ADMIN. The audit trail, newest first.' })
-  providerKeyEvents(@Ctx() context: KeysContext, @Args() { first, after }: ProviderKeyEventsArgs): Promise<ProviderKeyEventConnection> {
+  providerKeyEvents(
+    @Ctx() context: KeysContext,
+    @Args() { first, after }: ProviderKeyEventsArgs,
+  ): Promise<ProviderKeyEventConnection> {
     return context.services.providerKeys.events(viewerOf(context), first, after);
   }
 
-  @Mutation(() => ProviderKeyType, { description: 'ADMIN. Stores a key; with verify (default) only after a passing connection test.' })
-  addProviderKey(@Ctx() context: KeysContext, @Arg('input', () => AddProviderKeyInput) input: AddProviderKeyInput): Promise<ProviderKeyType> {
+  @Mutation(() => ProviderKeyType, {
+    description: 'ADMIN. Stores a key; with verify (default) only after a passing connection test.',
+  })
+  addProviderKey(
+    @Ctx() context: KeysContext,
+    @Arg('input', () => AddProviderKeyInput) input: AddProviderKeyInput,
+  ): Promise<ProviderKeyType> {
     return context.services.providerKeys.add(viewerOf(context), input);
   }
 
-  @Mutation(() => ConnectionTestType, { description: 'ADMIN. Tests a candidate key (apiKey given, nothing stored) or the stored key.' })
-  testProviderKey(@Ctx() context: KeysContext, @Arg('input', () => TestProviderKeyInput) input: TestProviderKeyInput): Promise<ConnectionTestType> {
+  @Mutation(() => ConnectionTestType, {
+    description: 'ADMIN. Tests a candidate key (apiKey given, nothing stored) or the stored key.',
+  })
+  testProviderKey(
+    @Ctx() context: KeysContext,
+    @Arg('input', () => TestProviderKeyInput) input: TestProviderKeyInput,
+  ): Promise<ConnectionTestType> {
     return context.services.providerKeys.test(viewerOf(context), input);
   }
 
-  @Mutation(() => ProviderKeyType, { description: 'ADMIN. Replaces the stored key in one transaction; version + 1.' })
-  rotateProviderKey(@Ctx() context: KeysContext, @Arg('input', () => RotateProviderKeyInput) input: RotateProviderKeyInput): Promise<ProviderKeyType> {
+  @Mutation(() => ProviderKeyType, {
+    description: 'ADMIN. Replaces the stored key in one transaction; version + 1.',
+  })
+  rotateProviderKey(
+    @Ctx() context: KeysContext,
+    @Arg('input', () => RotateProviderKeyInput) input: RotateProviderKeyInput,
+  ): Promise<ProviderKeyType> {
     return context.services.providerKeys.rotate(viewerOf(context), input);
   }
 
-  @Mutation(() => RemoveProviderKeyPayload, { description: 'ADMIN. Deletes the key; the provider falls back to the built-in allocation.' })
-  removeProviderKey(@Ctx() context: KeysContext, @Arg('provider', () => AiProvider) provider: AiProvider): Promise<RemoveProviderKeyPayload> {
+  @Mutation(() => RemoveProviderKeyPayload, {
+    description: 'ADMIN. Deletes the key; the provider falls back to the built-in allocation.',
+  })
+  removeProviderKey(
+    @Ctx() context: KeysContext,
+    @Arg('provider', () => AiProvider) provider: AiProvider,
+  ): Promise<RemoveProviderKeyPayload> {
     return context.services.providerKeys.remove(viewerOf(context), provider);
   }
 }

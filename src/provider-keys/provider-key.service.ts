@@ -13,7 +13,14 @@ import { ConnectionTester, ConnectionTestResult } from '../providers/connection-
 import { ProviderInputError } from '../providers/input-error';
 import { KeyHealth } from '../providers/key-health.enum';
 import type { CandidateInput, KeyCandidate } from '../providers/provider-adapter';
-import { conflict, keyExists, keyNotFound, keyRejected, planUpgradeRequired, rateLimited } from './provider-key.errors';
+import {
+  conflict,
+  keyExists,
+  keyNotFound,
+  keyRejected,
+  planUpgradeRequired,
+  rateLimited,
+} from './provider-key.errors';
 import { ProviderKey } from './provider-key.entity';
 import { AccountKeys, ProviderKeyStore, TestedColumns, toTheSecond } from './provider-key.store';
 import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
@@ -47,7 +54,11 @@ export interface ProviderKeyServiceDeps {
 /** What a connection test leaves on a key; an unverified save leaves it UNTESTED. */
 function testedColumns(result: ConnectionTestResult | undefined): TestedColumns {
   if (!result) return { health: KeyHealth.UNTESTED, lastTestedAt: null, lastTestMessage: null };
-  return { health: result.health, lastTestedAt: toTheSecond(result.testedAt), lastTestMessage: result.message };
+  return {
+    health: result.health,
+    lastTestedAt: toTheSecond(result.testedAt),
+    lastTestMessage: result.message,
+  };
 }
 
 /** Fixed-length digests, so comparing two keys takes the same time whatever they share. */
@@ -65,11 +76,20 @@ export class ProviderKeyService {
     requireByokPlan(viewer);
     const candidate = this.normalize(input);
     // Refused before any connection test; a key added meanwhile still meets the unique index.
-    if (viewer.account.keys.some((key) => key.provider === candidate.provider)) throw keyExists(candidate.provider);
+    if (viewer.account.keys.some((key) => key.provider === candidate.provider))
+      throw keyExists(candidate.provider);
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
     const { provider, endpoint, deployment } = candidate;
     const label = input.label?.trim() || null;
-    const fields = { accountId: viewer.accountId, provider, label, endpoint, deployment, createdBy: viewer.userId, ...testedColumns(result) };
+    const fields = {
+      accountId: viewer.accountId,
+      provider,
+      label,
+      endpoint,
+      deployment,
+      createdBy: viewer.userId,
+      ...testedColumns(result),
+    };
     const added = await this.deps.store.add(fields, candidate.apiKey, viewer.userId);
     if (added === 'exists') throw keyExists(provider);
     return toProviderKeyType(added, viewer.plan);
@@ -85,13 +105,21 @@ export class ProviderKeyService {
 
     const stored = await this.deps.store.find(viewer.accountId, input.provider);
     if (!stored) throw keyNotFound(input.provider);
-    const differs = (given: string | null | undefined, kept: string | null) => given != null && given.trim() !== '' && given.trim() !== kept;
+    const differs = (given: string | null | undefined, kept: string | null) =>
+      given != null && given.trim() !== '' && given.trim() !== kept;
     if (differs(input.endpoint, stored.endpoint) || differs(input.deployment, stored.deployment)) {
-      throw badUserInput('The stored key is tested with its own endpoint and deployment: pass apiKey to test a new combination, or rotate the key.');
+      throw badUserInput(
+        'The stored key is tested with its own endpoint and deployment: pass apiKey to test a new combination, or rotate the key.',
+      );
     }
     await this.consumeTest(viewer);
     const { provider, endpoint, deployment } = stored;
-    const result = await this.deps.tester.test({ provider, apiKey: this.deps.store.open(stored), endpoint, deployment });
+    const result = await this.deps.tester.test({
+      provider,
+      apiKey: this.deps.store.open(stored),
+      endpoint,
+      deployment,
+    });
     const key = await this.deps.store.recordTest(stored, testedColumns(result), viewer.userId);
     return { ...result, key: key && toProviderKeyType(key, viewer.plan) };
   }
@@ -101,15 +129,29 @@ export class ProviderKeyService {
     const current = await this.deps.store.find(viewer.accountId, input.provider);
     if (!current) throw keyNotFound(input.provider);
     const { expectedVersion } = input;
-    if (expectedVersion != null && expectedVersion !== current.version) throw conflict(current.version, expectedVersion);
+    if (expectedVersion != null && expectedVersion !== current.version)
+      throw conflict(current.version, expectedVersion);
 
-    const candidate = this.normalize({ ...input, endpoint: input.endpoint ?? current.endpoint, deployment: input.deployment ?? current.deployment });
+    const candidate = this.normalize({
+      ...input,
+      endpoint: input.endpoint ?? current.endpoint,
+      deployment: input.deployment ?? current.deployment,
+    });
     if (this.sameAsStored(current, candidate.apiKey)) {
-      throw badUserInput('The new key is the same as the stored one: paste the new key you created at the provider.', 'apiKey');
+      throw badUserInput(
+        'The new key is the same as the stored one: paste the new key you created at the provider.',
+        'apiKey',
+      );
     }
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
     const { endpoint, deployment } = candidate;
-    const outcome = await this.deps.store.rotate(current, expectedVersion, candidate.apiKey, { endpoint, deployment, ...testedColumns(result) }, viewer.userId);
+    const outcome = await this.deps.store.rotate(
+      current,
+      expectedVersion,
+      candidate.apiKey,
+      { endpoint, deployment, ...testedColumns(result) },
+      viewer.userId,
+    );
     if (outcome.status === 'not-found') throw keyNotFound(input.provider);
     if (outcome.status === 'conflict') throw conflict(outcome.currentVersion, expectedVersion);
     return toProviderKeyType(outcome.key, viewer.plan);
@@ -122,13 +164,19 @@ export class ProviderKeyService {
   }
 
   /** The audit trail, newest first; forward paging by cursor. */
-  async events(viewer: KeysViewer, first: number, after: string | null | undefined): Promise<ProviderKeyEventConnection> {
+  async events(
+    viewer: KeysViewer,
+    first: number,
+    after: string | null | undefined,
+  ): Promise<ProviderKeyEventConnection> {
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
       throw badUserInput(`first must be between 1 and ${MAX_PAGE_SIZE}.`, 'first');
     }
     const before = after ? decodeCursor(after) : undefined;
     const { rows, hasNewer } = await this.deps.store.events(viewer.accountId, first + 1, before);
-    const edges = rows.slice(0, first).map((event) => ({ cursor: encodeCursor(event.id), node: toProviderKeyEventType(event) }));
+    const edges = rows
+      .slice(0, first)
+      .map((event) => ({ cursor: encodeCursor(event.id), node: toProviderKeyEventType(event) }));
     return {
       edges,
       pageInfo: {

@@ -43,7 +43,10 @@ export type RotateOutcome =
   | { status: 'conflict'; currentVersion: number };
 
 /** A stored key behind the current master key version, as the rewrap read it. */
-export type RewrapCandidate = Pick<ProviderKey, 'id' | 'accountId' | 'provider' | 'wrappedKey' | 'masterKeyVersion' | 'version'>;
+export type RewrapCandidate = Pick<
+  ProviderKey,
+  'id' | 'accountId' | 'provider' | 'wrappedKey' | 'masterKeyVersion' | 'version'
+>;
 
 const bindingOf = (key: Pick<ProviderKey, 'accountId' | 'provider' | 'id'>): KeyBinding => ({
   accountId: key.accountId,
@@ -62,13 +65,19 @@ export const toTheSecond = (date: Date): Date => new Date(Math.floor(date.getTim
  * An INSERT and nothing else: `manager.insert` reads each row back on MySQL to fill in its defaults,
  * one more round trip inside the transaction for values nobody reads.
  */
-async function insertOnly<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, values: QueryDeepPartialEntity<T>): Promise<void> {
+async function insertOnly<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  values: QueryDeepPartialEntity<T>,
+): Promise<void> {
   await manager.createQueryBuilder().insert().into(target).values(values).updateEntity(false).execute();
 }
 
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { driverError?: { code?: string } }).driverError?.code;
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }
 
 export class ProviderKeyStore {
@@ -83,7 +92,11 @@ export class ProviderKeyStore {
     const columns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => metadata.findColumnWithPropertyName(name)!);
     const hydrate = (row: Row): PublicProviderKey => {
       const key: Record<string, unknown> = {};
-      for (const column of columns) key[column.propertyName] = dataSource.driver.prepareHydratedValue(row[`k_${column.databaseName}`], column);
+      for (const column of columns)
+        key[column.propertyName] = dataSource.driver.prepareHydratedValue(
+          row[`k_${column.databaseName}`],
+          column,
+        );
       return key as PublicProviderKey;
     };
     this.accountPart = {
@@ -100,8 +113,15 @@ export class ProviderKeyStore {
     return this.dataSource.manager.findOne(ProviderKey, { where: { accountId, provider } });
   }
 
-  findPublic(accountId: string, provider: AiProvider, manager = this.dataSource.manager): Promise<PublicProviderKey | null> {
-    return manager.findOne(ProviderKey, { select: [...PROVIDER_KEY_PUBLIC_COLUMNS], where: { accountId, provider } });
+  findPublic(
+    accountId: string,
+    provider: AiProvider,
+    manager = this.dataSource.manager,
+  ): Promise<PublicProviderKey | null> {
+    return manager.findOne(ProviderKey, {
+      select: [...PROVIDER_KEY_PUBLIC_COLUMNS],
+      where: { accountId, provider },
+    });
   }
 
   /** The plaintext of a stored key. Throws KeyDecryptionError when it cannot be opened. */
@@ -126,7 +146,12 @@ export class ProviderKeyStore {
       .map((row) => {
         const key = this.dataSource.manager.create(ProviderKey);
         for (const column of metadata.columns) {
-          Object.assign(key, { [column.propertyName]: this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column) });
+          Object.assign(key, {
+            [column.propertyName]: this.dataSource.driver.prepareHydratedValue(
+              row[column.databaseName],
+              column,
+            ),
+          });
         }
         return Object.assign(key, { open: () => this.open(key) }) as ProviderKey & ServableKey;
       });
@@ -134,7 +159,11 @@ export class ProviderKeyStore {
   }
 
   /** A page of the audit trail, newest first, before an event id; and whether newer events exist. */
-  async events(accountId: string, take: number, beforeId: number | undefined): Promise<{ rows: ProviderKeyEvent[]; hasNewer: boolean }> {
+  async events(
+    accountId: string,
+    take: number,
+    beforeId: number | undefined,
+  ): Promise<{ rows: ProviderKeyEvent[]; hasNewer: boolean }> {
     const repository = this.dataSource.getRepository(ProviderKeyEvent);
     const [rows, hasNewer] = await Promise.all([
       repository.find({
@@ -152,7 +181,14 @@ export class ProviderKeyStore {
   /** Seals and stores a new key with its ADDED event; 'exists' when the account has one for the provider. */
   async add(fields: NewKey, apiKey: string, actorId: string): Promise<PublicProviderKey | 'exists'> {
     const now = new Date(); // set here, not by the database: the answer needs no read-back
-    const key = Object.assign(new ProviderKey(), { ...fields, id: crypto.randomUUID(), lastFour: apiKey.slice(-4), version: 1, createdAt: now, updatedAt: now });
+    const key = Object.assign(new ProviderKey(), {
+      ...fields,
+      id: crypto.randomUUID(),
+      lastFour: apiKey.slice(-4),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
     Object.assign(key, sealKey(apiKey, bindingOf(key), this.keyring));
     try {
       await inTransaction(this.dataSource, async (manager) => {
@@ -172,10 +208,18 @@ export class ProviderKeyStore {
    * the stored one (a rotation may have landed meanwhile). The key as stored afterwards: as tested, or
    * as it is now when the result was not recorded (null: removed meanwhile).
    */
-  async recordTest(tested: PublicProviderKey, columns: TestedColumns, actorId: string): Promise<PublicProviderKey | null> {
+  async recordTest(
+    tested: PublicProviderKey,
+    columns: TestedColumns,
+    actorId: string,
+  ): Promise<PublicProviderKey | null> {
     const changes = { ...columns, updatedAt: new Date() }; // set here: the answer needs no read-back
     return inTransaction(this.dataSource, async (manager) => {
-      const updated = await manager.update(ProviderKey, { id: tested.id, accountId: tested.accountId, version: tested.version }, changes);
+      const updated = await manager.update(
+        ProviderKey,
+        { id: tested.id, accountId: tested.accountId, version: tested.version },
+        changes,
+      );
       if (!updated.affected) return this.findPublic(tested.accountId, tested.provider, manager);
       await this.record(manager, tested, ProviderKeyAction.TESTED, actorId, columns.health);
       return { ...tested, ...changes };
@@ -201,8 +245,14 @@ export class ProviderKeyStore {
         ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
       });
       if (!locked || locked.id !== expected.id) return { status: 'not-found' };
-      if (expectedVersion != null && expectedVersion !== locked.version) return { status: 'conflict', currentVersion: locked.version };
-      const changes: Partial<ProviderKey> = { ...sealed, ...replacement, lastFour: apiKey.slice(-4), version: locked.version + 1 };
+      if (expectedVersion != null && expectedVersion !== locked.version)
+        return { status: 'conflict', currentVersion: locked.version };
+      const changes: Partial<ProviderKey> = {
+        ...sealed,
+        ...replacement,
+        lastFour: apiKey.slice(-4),
+        version: locked.version + 1,
+      };
       // The version condition makes a lost update impossible even where row locks are not available.
       const updated = await manager.update(ProviderKey, { id: locked.id, version: locked.version }, changes);
       if (!updated.affected) return { status: 'conflict', currentVersion: locked.version + 1 };
@@ -221,14 +271,20 @@ export class ProviderKeyStore {
   async remove(accountId: string, provider: AiProvider, actorId: string): Promise<string | undefined> {
     const params = [accountId, provider];
     const dialect = dialectOf(this.dataSource);
-    const zeros = (column: string) => () => (dialect === 'sqlite' ? `zeroblob(length(${column}))` : `REPEAT(X'00', LENGTH(${column}))`);
+    const zeros = (column: string) => () =>
+      dialect === 'sqlite' ? `zeroblob(length(${column}))` : `REPEAT(X'00', LENGTH(${column}))`;
     return inTransaction(this.dataSource, async (manager) => {
       // The update also locks the row (SQLite: write transactions run one at a time), so the audit row
       // and the id below are of the key this removes, whatever other requests do meanwhile.
       const overwritten = await manager
         .createQueryBuilder()
         .update(ProviderKey)
-        .set({ ciphertext: zeros('ciphertext'), iv: zeros('iv'), tag: zeros('auth_tag'), wrappedKey: zeros('wrapped_key') })
+        .set({
+          ciphertext: zeros('ciphertext'),
+          iv: zeros('iv'),
+          tag: zeros('auth_tag'),
+          wrappedKey: zeros('wrapped_key'),
+        })
         .where({ accountId, provider })
         .updateEntity(false)
         .execute();
@@ -257,7 +313,14 @@ export class ProviderKeyStore {
     actorId: string,
     health = key.health,
   ): Promise<void> {
-    await insertOnly(manager, ProviderKeyEvent, { accountId: key.accountId, provider: key.provider, action, actorId, lastFour: key.lastFour, health });
+    await insertOnly(manager, ProviderKeyEvent, {
+      accountId: key.accountId,
+      provider: key.provider,
+      action,
+      actorId,
+      lastFour: key.lastFour,
+      health,
+    });
   }
 
   // ---- master key versions (keys:status, keys:rewrap, start-up and /readyz) ------------------------
@@ -285,7 +348,9 @@ export class ProviderKeyStore {
   }
 
   countBehind(): Promise<number> {
-    return this.dataSource.getRepository(ProviderKey).countBy({ masterKeyVersion: LessThan(this.keyring.currentVersion) });
+    return this.dataSource
+      .getRepository(ProviderKey)
+      .countBy({ masterKeyVersion: LessThan(this.keyring.currentVersion) });
   }
 
   /** Up to `batchSize` keys behind the current master key version, after `afterId` in id order. */
@@ -294,7 +359,10 @@ export class ProviderKeyStore {
       .getRepository(ProviderKey)
       .createQueryBuilder('k')
       .select(['k.id', 'k.accountId', 'k.provider', 'k.wrappedKey', 'k.masterKeyVersion', 'k.version'])
-      .where('k.masterKeyVersion < :target AND k.id > :afterId', { target: this.keyring.currentVersion, afterId })
+      .where('k.masterKeyVersion < :target AND k.id > :afterId', {
+        target: this.keyring.currentVersion,
+        afterId,
+      })
       .orderBy('k.id', 'ASC')
       .take(batchSize)
       .getMany();

@@ -89,7 +89,7 @@ export class ConnectionTestType implements ConnectionTestResult {
   @Field(() => KeyHealth)
   health: KeyHealth;
 
-  @Field(() => String, { description: 'Actionable, written by us, never the provider\'s raw text.' })
+  @Field(() => String, { description: "Actionable, written by us, never the provider's raw text." })
   message: string;
 
   @Field(() => [String], { description: 'Models the platform needs that this key cannot use.' })
@@ -103,14 +103,15 @@ export class ConnectionTestType implements ConnectionTestResult {
 
   @Field(() => ProviderKeyType, {
     nullable: true,
-    description: 'The stored key after a test of the stored key, so a client\'s cache shows its new health; null for a candidate.',
+    description:
+      "The stored key after a test of the stored key, so a client's cache shows its new health; null for a candidate.",
   })
   key: ProviderKeyType | null;
 }
 
 @ObjectType('RemoveProviderKeyPayload', { simpleResolvers: true })
 export class RemoveProviderKeyPayload {
-  @Field(() => ID, { description: 'The removed key\'s id, for a client\'s cache.' })
+  @Field(() => ID, { description: "The removed key's id, for a client's cache." })
   id: string;
 
   @Field(() => AiProvider)
@@ -161,7 +162,11 @@ export const encodeCursor = (id: number): string => Buffer.from(`event:${id}`).t
 
 export function decodeCursor(cursor: string): number {
   const match = /^event:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw badUserInput('after is not a cursor this API returned: pass the endCursor of the previous page.', 'after');
+  if (!match)
+    throw badUserInput(
+      'after is not a cursor this API returned: pass the endCursor of the previous page.',
+      'after',
+    );
   return Number(match[1]);
 }
 
@@ -173,10 +178,12 @@ export class PageInfo {
   @Field(() => String, { nullable: true })
   endCursor: string | null;
 
-  @Field(() => Boolean, { description: 'Forward-only paging: true when `after` was given and newer events exist.' })
+  @Field(() => Boolean, {
+    description: 'Forward-only paging: true when `after` was given and newer events exist.',
+  })
   hasPreviousPage: boolean;
 
-  @Field(() => String, { nullable: true, description: 'The first edge\'s cursor.' })
+  @Field(() => String, { nullable: true, description: "The first edge's cursor." })
   startCursor: string | null;
 }
 

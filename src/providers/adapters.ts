@@ -18,7 +18,9 @@ export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [
   mistralAdapter,
 ];
 
-const BY_PROVIDER: ReadonlyMap<string, ProviderAdapter> = new Map(PROVIDER_ADAPTERS.map((adapter) => [adapter.provider, adapter]));
+const BY_PROVIDER: ReadonlyMap<string, ProviderAdapter> = new Map(
+  PROVIDER_ADAPTERS.map((adapter) => [adapter.provider, adapter]),
+);
 
 export function adapterFor(provider: AiProvider): ProviderAdapter {
   const adapter = BY_PROVIDER.get(provider);
@@ -29,7 +31,9 @@ export function adapterFor(provider: AiProvider): ProviderAdapter {
 export const displayNameOf = (provider: AiProvider): string => adapterFor(provider).displayName;
 
 /** Longest first: an Anthropic key ("sk-ant-") also starts with OpenAI's "sk-". */
-const BY_PREFIX = PROVIDER_ADAPTERS.filter((adapter) => adapter.keyPrefix).sort((a, b) => b.keyPrefix!.length - a.keyPrefix!.length);
+const BY_PREFIX = PROVIDER_ADAPTERS.filter((adapter) => adapter.keyPrefix).sort(
+  (a, b) => b.keyPrefix!.length - a.keyPrefix!.length,
+);
 
 /** Validates and trims what the customer typed; throws ProviderInputError naming the field to fix. */
 export function normalizeCandidate(input: CandidateInput, allowlist: readonly string[]): KeyCandidate {

@@ -35,7 +35,10 @@ export const anthropicAdapter: ProviderAdapter = {
   normalize: (input) => hostedCandidate(anthropicAdapter, input),
 
   modelListRequest: (candidate, baseUrls, pageToken) => ({
-    url: joinUrl(baseUrlOf(baseUrls, AiProvider.ANTHROPIC), '/v1/models', { limit: '1000', after_id: pageToken }),
+    url: joinUrl(baseUrlOf(baseUrls, AiProvider.ANTHROPIC), '/v1/models', {
+      limit: '1000',
+      after_id: pageToken,
+    }),
     headers: { 'x-api-key': candidate.apiKey, 'anthropic-version': API_VERSION },
   }),
 

@@ -20,8 +20,13 @@ const invalid = (fix: string) => new ProviderInputError(`The Azure OpenAI endpoi
  */
 export function normalizeAzureEndpoint(raw: string | null | undefined, allowlist: readonly string[]): string {
   const text = optionalText(raw);
-  if (!text) throw new ProviderInputError(`Azure OpenAI needs the resource endpoint, for example ${EXAMPLE}.`, 'endpoint');
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw invalid(`must start with https://, for example ${EXAMPLE}.`);
+  if (!text)
+    throw new ProviderInputError(
+      `Azure OpenAI needs the resource endpoint, for example ${EXAMPLE}.`,
+      'endpoint',
+    );
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw invalid(`must start with https://, for example ${EXAMPLE}.`);
 
   let url: URL;
   try {
@@ -38,7 +43,7 @@ export function normalizeAzureEndpoint(raw: string | null | undefined, allowlist
   if (url.username || url.password) throw invalid('must not contain a user name or password.');
   if (!AZURE_HOST.test(url.hostname)) {
     throw invalid(
-      'must be your resource\'s own host, ending in .openai.azure.com, .cognitiveservices.azure.com or .services.ai.azure.com.',
+      "must be your resource's own host, ending in .openai.azure.com, .cognitiveservices.azure.com or .services.ai.azure.com.",
     );
   }
   if (url.port && !allowlisted) throw invalid('must not name a port: remove the ":port" part.');
@@ -54,7 +59,11 @@ const DEPLOYMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function normalizeDeployment(raw: string | null | undefined): string {
   const name = optionalText(raw);
-  if (!name) throw new ProviderInputError('Azure OpenAI needs the deployment name that requests should use.', 'deployment');
+  if (!name)
+    throw new ProviderInputError(
+      'Azure OpenAI needs the deployment name that requests should use.',
+      'deployment',
+    );
   if (!DEPLOYMENT.test(name)) {
     throw new ProviderInputError(
       'The deployment name may use only letters, digits, ".", "_" and "-", must start with a letter or digit and be at most 64 characters.',

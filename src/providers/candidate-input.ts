@@ -23,7 +23,7 @@ export function readApiKey(adapter: KeyRules, raw: string): string {
   // Keys are printable ASCII everywhere; anything else cannot even be sent in an HTTP header.
   if (/[^\x21-\x7e]/.test(key)) {
     throw new ProviderInputError(
-      'The API key contains characters that API keys never have: copy it again from the provider\'s console.',
+      "The API key contains characters that API keys never have: copy it again from the provider's console.",
       'apiKey',
     );
   }
@@ -52,10 +52,16 @@ export function optionalText(value: string | null | undefined): string | null {
 export function hostedCandidate(adapter: KeyRules, input: CandidateInput): KeyCandidate {
   const name = adapter.displayName;
   if (optionalText(input.endpoint) !== null) {
-    throw new ProviderInputError(`An endpoint is only used with Azure OpenAI keys: leave it empty for ${name}.`, 'endpoint');
+    throw new ProviderInputError(
+      `An endpoint is only used with Azure OpenAI keys: leave it empty for ${name}.`,
+      'endpoint',
+    );
   }
   if (optionalText(input.deployment) !== null) {
-    throw new ProviderInputError(`A deployment is only used with Azure OpenAI keys: leave it empty for ${name}.`, 'deployment');
+    throw new ProviderInputError(
+      `A deployment is only used with Azure OpenAI keys: leave it empty for ${name}.`,
+      'deployment',
+    );
   }
   const apiKey = readApiKey(adapter, input.apiKey);
   return { provider: input.provider, apiKey, endpoint: null, deployment: null };

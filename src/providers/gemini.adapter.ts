@@ -29,7 +29,10 @@ export const geminiAdapter: ProviderAdapter = {
   normalize: (input) => hostedCandidate(geminiAdapter, input),
 
   modelListRequest: (candidate, baseUrls, pageToken) => ({
-    url: joinUrl(baseUrlOf(baseUrls, AiProvider.GOOGLE_GEMINI), '/v1beta/models', { pageSize: '1000', pageToken }),
+    url: joinUrl(baseUrlOf(baseUrls, AiProvider.GOOGLE_GEMINI), '/v1beta/models', {
+      pageSize: '1000',
+      pageToken,
+    }),
     headers: { 'x-goog-api-key': candidate.apiKey },
   }),
 

@@ -26,7 +26,11 @@ const GENERIC: Readonly<Record<KeyHealth, Phrase>> = {
 };
 
 /** missing lists catalog model ids (never provider text); it matters only for VALID. */
-export function healthMessage(provider: AiProvider, health: KeyHealth, missing: readonly string[] = []): string {
+export function healthMessage(
+  provider: AiProvider,
+  health: KeyHealth,
+  missing: readonly string[] = [],
+): string {
   const adapter = adapterFor(provider);
   if (health === KeyHealth.VALID && missing.length > 0) {
     return `${adapter.displayName} accepted this key, but it cannot use ${missing.join(', ')}, which the platform needs: ${adapter.enableModels}, then test again.`;

@@ -21,7 +21,8 @@ export const mistralAdapter: ProviderAdapter = {
   enableModels: 'make them available to your Mistral workspace',
   healthAdvice: {
     // Mistral keys have no prefix to get wrong.
-    [KeyHealth.INVALID_KEY]: 'Mistral AI rejected this key: check that you copied the whole key and that it has not been revoked.',
+    [KeyHealth.INVALID_KEY]:
+      'Mistral AI rejected this key: check that you copied the whole key and that it has not been revoked.',
   },
 
   normalize: (input) => hostedCandidate(mistralAdapter, input),

@@ -1,7 +1,12 @@
 import dns from 'node:dns';
 import net, { type LookupFunction } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
-import { OutboundPolicyError, isAllowlisted, isOutboundPolicyError, isPublicAddress } from './outbound-policy';
+import {
+  OutboundPolicyError,
+  isAllowlisted,
+  isOutboundPolicyError,
+  isPublicAddress,
+} from './outbound-policy';
 
 // The only way this module talks to the internet. It exists so that a connection test cannot be
 // turned against us: no redirects, a hard deadline, a bounded body, no retries, and the outbound
@@ -115,7 +120,10 @@ function causeOf(err: unknown, signal: AbortSignal): UnreachableCause {
  */
 function policedConnector(options: OutboundClientOptions): buildConnector.connector {
   const timeout = options.timeoutMs;
-  const trusted = buildConnector({ timeout, ...(options.lookup ? { lookup: options.lookup as LookupFunction } : {}) });
+  const trusted = buildConnector({
+    timeout,
+    ...(options.lookup ? { lookup: options.lookup as LookupFunction } : {}),
+  });
   const policed = buildConnector({ timeout, lookup: publicOnlyLookup(options.lookup ?? dns.lookup) });
 
   return (target, callback) => {

@@ -15,7 +15,9 @@ export class OutboundPolicyError extends Error {
 }
 
 export function isOutboundPolicyError(err: unknown): err is OutboundPolicyError {
-  return err instanceof OutboundPolicyError || (err as { code?: unknown } | null)?.code === 'E_OUTBOUND_POLICY';
+  return (
+    err instanceof OutboundPolicyError || (err as { code?: unknown } | null)?.code === 'E_OUTBOUND_POLICY'
+  );
 }
 
 // 2000::/3 is the only IPv6 space IANA allocates for global unicast; ipaddr.js calls everything it has
@@ -55,7 +57,9 @@ export function isAllowlisted(allowlist: readonly string[], host: string, port: 
   const wantedHost = stripBrackets(host.toLowerCase());
   return allowlist.some((raw) => {
     const entry = parseEntry(raw);
-    return entry !== undefined && entry.host === wantedHost && (entry.port === undefined || entry.port === port);
+    return (
+      entry !== undefined && entry.host === wantedHost && (entry.port === undefined || entry.port === port)
+    );
   });
 }
 

@@ -10,7 +10,9 @@ type RoutingContext = AuthContext<AccountKeys> & { services: { routes: RouteServ
 
 @Resolver()
 export class AiSettingsResolver {
-  @Query(() => [ProviderOption], { description: 'Any member. The provider dropdown; `key` is null for a member.' })
+  @Query(() => [ProviderOption], {
+    description: 'Any member. The provider dropdown; `key` is null for a member.',
+  })
   aiProviders(@Ctx() context: RoutingContext): ProviderOption[] {
     return context.services.routes.providerOptions(viewerOf(context));
   }

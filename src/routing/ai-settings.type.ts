@@ -26,7 +26,10 @@ export class ProviderOption {
   @Field(() => BillingMode, { description: 'For this account, now.' })
   billingMode: BillingMode;
 
-  @Field(() => ProviderKeyType, { nullable: true, description: 'Null when no key is stored, and always for a member.' })
+  @Field(() => ProviderKeyType, {
+    nullable: true,
+    description: 'Null when no key is stored, and always for a member.',
+  })
   key: ProviderKeyType | null;
 }
 

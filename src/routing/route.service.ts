@@ -23,7 +23,9 @@ export class CredentialUnavailableError extends Error {
 }
 
 export class RouteService {
-  constructor(private readonly deps: { store: Pick<ProviderKeyStore, 'accountForRouting'>; builtIn: BuiltIn }) {}
+  constructor(
+    private readonly deps: { store: Pick<ProviderKeyStore, 'accountForRouting'>; builtIn: BuiltIn },
+  ) {}
 
   /** The provider dropdown: every provider, this account's billing mode, and (admins) its key. */
   providerOptions(viewer: Viewer<AccountKeys>): ProviderOption[] {

@@ -33,9 +33,18 @@ export function servingKey<K extends PublicProviderKey>(plan: Plan, keys: readon
 export function routeOf(task: AiTask, key: PublicProviderKey | undefined, builtIn: BuiltIn): AiTaskRoute {
   if (!key) {
     const provider = builtIn.provider;
-    return { task, provider, model: adapterFor(provider).models[task], billingMode: BillingMode.BUILT_IN, health: null };
+    return {
+      task,
+      provider,
+      model: adapterFor(provider).models[task],
+      billingMode: BillingMode.BUILT_IN,
+      health: null,
+    };
   }
   // Azure OpenAI serves every task from the key's own deployment.
-  const model = key.provider === AiProvider.AZURE_OPENAI && key.deployment ? key.deployment : adapterFor(key.provider).models[task];
+  const model =
+    key.provider === AiProvider.AZURE_OPENAI && key.deployment
+      ? key.deployment
+      : adapterFor(key.provider).models[task];
   return { task, provider: key.provider, model, billingMode: BillingMode.BYOK, health: key.health };
 }

@@ -1,5 +1,12 @@
 import { randomBytes } from 'crypto';
-import { KeyBinding, KeyDecryptionError, SealedKey, openKey, rewrapKey, sealKey } from '../../src/crypto/envelope';
+import {
+  KeyBinding,
+  KeyDecryptionError,
+  SealedKey,
+  openKey,
+  rewrapKey,
+  sealKey,
+} from '../../src/crypto/envelope';
 import { parseKeyring } from '../../src/crypto/keyring';
 
 const INTEGRITY = 'Stored provider key could not be decrypted (integrity check failed)';
@@ -13,7 +20,13 @@ const plaintext = 'sk-proj-Zx81fakeKeyForTests_0123456789abcdefXYZ';
 const binding: KeyBinding = { accountId: 'acct_acme', provider: 'OPENAI', keyId: 'pk_1' };
 
 function copy(sealed: SealedKey): SealedKey {
-  return { ...sealed, ciphertext: Buffer.from(sealed.ciphertext), iv: Buffer.from(sealed.iv), tag: Buffer.from(sealed.tag), wrappedKey: Buffer.from(sealed.wrappedKey) };
+  return {
+    ...sealed,
+    ciphertext: Buffer.from(sealed.ciphertext),
+    iv: Buffer.from(sealed.iv),
+    tag: Buffer.from(sealed.tag),
+    wrappedKey: Buffer.from(sealed.wrappedKey),
+  };
 }
 
 function openError(sealed: SealedKey, bind: KeyBinding, keyring = ringV1V2): KeyDecryptionError {
@@ -54,33 +67,41 @@ describe('sealKey / openKey', () => {
     expect(() => sealKey(plaintext, { ...binding, keyId: '' }, ringV1)).toThrow(TypeError);
   });
 
-  it.each(['ciphertext', 'iv', 'tag', 'wrappedKey'] as const)('fails closed when any byte of %s is flipped', (field) => {
-    const sealed = sealKey(plaintext, binding, ringV1);
-    for (let i = 0; i < sealed[field].length; i++) {
-      for (const mask of [0x01, 0x80]) {
-        const tampered = copy(sealed);
-        tampered[field][i] ^= mask;
-        const error = openError(tampered, binding, ringV1);
-        expect(error.message).toBe(INTEGRITY);
-        expect(error.missingMasterKeyVersion).toBeUndefined();
+  it.each(['ciphertext', 'iv', 'tag', 'wrappedKey'] as const)(
+    'fails closed when any byte of %s is flipped',
+    (field) => {
+      const sealed = sealKey(plaintext, binding, ringV1);
+      for (let i = 0; i < sealed[field].length; i++) {
+        for (const mask of [0x01, 0x80]) {
+          const tampered = copy(sealed);
+          tampered[field][i] ^= mask;
+          const error = openError(tampered, binding, ringV1);
+          expect(error.message).toBe(INTEGRITY);
+          expect(error.missingMasterKeyVersion).toBeUndefined();
+        }
       }
-    }
-    expect(openKey(sealed, binding, ringV1)).toBe(plaintext); // the loop tampered with copies only
-  });
+      expect(openKey(sealed, binding, ringV1)).toBe(plaintext); // the loop tampered with copies only
+    },
+  );
 
-  it.each(['ciphertext', 'iv', 'tag', 'wrappedKey'] as const)('fails closed when %s is shortened or lengthened', (field) => {
-    const sealed = sealKey(plaintext, binding, ringV1);
-    const shorter = { ...copy(sealed), [field]: sealed[field].subarray(0, sealed[field].length - 1) };
-    const longer = { ...copy(sealed), [field]: Buffer.concat([sealed[field], Buffer.alloc(1)]) };
-    expect(openError(shorter, binding).message).toBe(INTEGRITY);
-    expect(openError(longer, binding).message).toBe(INTEGRITY);
-  });
+  it.each(['ciphertext', 'iv', 'tag', 'wrappedKey'] as const)(
+    'fails closed when %s is shortened or lengthened',
+    (field) => {
+      const sealed = sealKey(plaintext, binding, ringV1);
+      const shorter = { ...copy(sealed), [field]: sealed[field].subarray(0, sealed[field].length - 1) };
+      const longer = { ...copy(sealed), [field]: Buffer.concat([sealed[field], Buffer.alloc(1)]) };
+      expect(openError(shorter, binding).message).toBe(INTEGRITY);
+      expect(openError(longer, binding).message).toBe(INTEGRITY);
+    },
+  );
 
   it('fails closed on missing or non-buffer fields', () => {
     const sealed = sealKey(plaintext, binding, ringV1);
     for (const field of ['ciphertext', 'iv', 'tag', 'wrappedKey'] as const) {
       for (const value of [null, undefined, 'AAAA']) {
-        expect(openError({ ...sealed, [field]: value as unknown as Buffer }, binding).message).toBe(INTEGRITY);
+        expect(openError({ ...sealed, [field]: value as unknown as Buffer }, binding).message).toBe(
+          INTEGRITY,
+        );
       }
     }
     for (const version of [0, -1, 1.5, NaN, null]) {
@@ -102,8 +123,12 @@ describe('sealKey / openKey', () => {
     const mine = sealKey(plaintext, binding, ringV1);
     const theirs = sealKey(plaintext, { ...binding, keyId: 'pk_2' }, ringV1);
     // Their ciphertext with my wrapped key, and my wrapped key under their row.
-    expect(openError({ ...mine, ciphertext: theirs.ciphertext, iv: theirs.iv, tag: theirs.tag }, binding).message).toBe(INTEGRITY);
-    expect(openError({ ...theirs, wrappedKey: mine.wrappedKey }, { ...binding, keyId: 'pk_2' }).message).toBe(INTEGRITY);
+    expect(
+      openError({ ...mine, ciphertext: theirs.ciphertext, iv: theirs.iv, tag: theirs.tag }, binding).message,
+    ).toBe(INTEGRITY);
+    expect(openError({ ...theirs, wrappedKey: mine.wrappedKey }, { ...binding, keyId: 'pk_2' }).message).toBe(
+      INTEGRITY,
+    );
   });
 
   it('fails when the master key version is relabeled', () => {
@@ -112,13 +137,17 @@ describe('sealKey / openKey', () => {
     const sealed = sealKey(plaintext, binding, sameKeyTwice);
     expect(sealed.masterKeyVersion).toBe(2);
     expect(openError({ ...sealed, masterKeyVersion: 1 }, binding, sameKeyTwice).message).toBe(INTEGRITY);
-    expect(openError({ ...sealKey(plaintext, binding, ringV1), masterKeyVersion: 2 }, binding).message).toBe(INTEGRITY);
+    expect(openError({ ...sealKey(plaintext, binding, ringV1), masterKeyVersion: 2 }, binding).message).toBe(
+      INTEGRITY,
+    );
   });
 
   it('names the missing master key version, and nothing else, when the keyring lacks it', () => {
     const sealed = sealKey(plaintext, binding, ringV1);
     const error = openError(sealed, binding, ringV2);
-    expect(error.message).toBe('Stored provider key needs master key version 1, which BYOK_MASTER_KEYS does not contain');
+    expect(error.message).toBe(
+      'Stored provider key needs master key version 1, which BYOK_MASTER_KEYS does not contain',
+    );
     expect(error.missingMasterKeyVersion).toBe(1);
     expect(() => rewrapKey(sealed, binding, ringV2)).toThrow(error.message);
   });
@@ -146,7 +175,9 @@ describe('master key rotation', () => {
     expect(old).toEqual(before); // the input row is not modified
 
     const row: SealedKey = { ...old, ...rewrapped };
-    expect(row.ciphertext.equals(before.ciphertext) && row.iv.equals(before.iv) && row.tag.equals(before.tag)).toBe(true);
+    expect(
+      row.ciphertext.equals(before.ciphertext) && row.iv.equals(before.iv) && row.tag.equals(before.tag),
+    ).toBe(true);
     expect(openKey(row, binding, ringV2)).toBe(plaintext);
     expect(openKey(row, binding, ringV1V2)).toBe(plaintext);
   });

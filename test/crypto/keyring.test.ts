@@ -40,7 +40,11 @@ describe('parseKeyring', () => {
     const urlSafe = keyA.toString('base64url'); // 43 characters, no padding
     expect(parseKeyring(`1:${urlSafe}`).key(1).equals(keyA)).toBe(true);
     expect(parseKeyring(`1:${urlSafe}=`).key(1).equals(keyA)).toBe(true);
-    expect(parseKeyring(`1:${b64(keyA).replace(/=+$/, '')}`).key(1).equals(keyA)).toBe(true);
+    expect(
+      parseKeyring(`1:${b64(keyA).replace(/=+$/, '')}`)
+        .key(1)
+        .equals(keyA),
+    ).toBe(true);
   });
 
   it('hands out copies, so zeroing one does not damage the ring', () => {
@@ -77,23 +81,30 @@ describe('parseKeyring', () => {
     ['mixed alphabets', `1:${'+_'.repeat(21)}A=`, /entry 1 .*not valid base64/],
     ['wrong padding', `1:${good}=`, /entry 1 .*not valid base64/],
     ['a dangling character', `1:${good.replace(/=$/, '')}AA`, /entry 1 .*not valid base64/],
-    ['non-zero trailing bits', `1:${good.slice(0, 42)}${withLowBitFlipped(good[42])}=`, /entry 1 .*not valid base64/],
+    [
+      'non-zero trailing bits',
+      `1:${good.slice(0, 42)}${withLowBitFlipped(good[42])}=`,
+      /entry 1 .*not valid base64/,
+    ],
     ['a key first', `${good}:1`, /entry 1 .*version must be a whole number/],
   ];
 
-  it.each(bad)('rejects %s with one line naming BYOK_MASTER_KEYS and no key material', (_name, spec, expected) => {
-    const message = parseError(spec);
-    expect(message).toMatch(/^BYOK_MASTER_KEYS\b/);
-    expect(message).toMatch(expected);
-    expect(message).not.toContain('\n');
-    expect(message).toMatch(/<version>:<base64 of 32 bytes>|each version must be unique/);
-    // Not even the start of any key text the entries hold.
-    for (const entry of spec.split(',')) {
-      const keyText = entry.slice(entry.indexOf(':') + 1).trim();
-      if (keyText.length >= 8) expect(message).not.toContain(keyText.slice(0, 8));
-    }
-    expect(message).not.toContain(good.slice(0, 8));
-  });
+  it.each(bad)(
+    'rejects %s with one line naming BYOK_MASTER_KEYS and no key material',
+    (_name, spec, expected) => {
+      const message = parseError(spec);
+      expect(message).toMatch(/^BYOK_MASTER_KEYS\b/);
+      expect(message).toMatch(expected);
+      expect(message).not.toContain('\n');
+      expect(message).toMatch(/<version>:<base64 of 32 bytes>|each version must be unique/);
+      // Not even the start of any key text the entries hold.
+      for (const entry of spec.split(',')) {
+        const keyText = entry.slice(entry.indexOf(':') + 1).trim();
+        if (keyText.length >= 8) expect(message).not.toContain(keyText.slice(0, 8));
+      }
+      expect(message).not.toContain(good.slice(0, 8));
+    },
+  );
 });
 
 describe('loadKeyring', () => {

@@ -9,7 +9,12 @@ describeEachDatabase('authentication and the me query', (app) => {
   it('answers ADMIN and GROWTH for the Acme admin', async () => {
     const result = await app().gql(MeDocument, {}, await app().token('user_alice', 'acct_acme'));
     expect(result.errors).toBeUndefined();
-    expect(result.data?.me).toEqual({ userId: 'user_alice', accountId: 'acct_acme', role: 'ADMIN', plan: 'GROWTH' });
+    expect(result.data?.me).toEqual({
+      userId: 'user_alice',
+      accountId: 'acct_acme',
+      role: 'ADMIN',
+      plan: 'GROWTH',
+    });
   });
 
   it('answers MEMBER for Bob and STARTER for Initech', async () => {
@@ -34,14 +39,22 @@ describeEachDatabase('authentication and the me query', (app) => {
   });
 
   it('answers a tokenless operation early, exactly as the permission rules would', async () => {
-    const withoutLocations = (json: { errors: { locations?: unknown }[] }) => ({ ...json, errors: json.errors.map(({ locations: _, ...rest }) => rest) });
+    const withoutLocations = (json: { errors: { locations?: unknown }[] }) => ({
+      ...json,
+      errors: json.errors.map(({ locations: _, ...rest }) => rest),
+    });
     // Root fields only: answered before execution. A root fragment: answered by the rules in execution.
     const early = await app().post({ query: '{ a: me { role } providerKeys { id } }' });
     const byRules = await app().post({ query: '{ ... on Query { a: me { role } providerKeys { id } } }' });
     expect(early.json).toEqual({
       data: null,
       errors: [
-        { message: 'A valid bearer token is required.', locations: [{ line: 1, column: 3 }], path: ['a'], extensions: { code: 'UNAUTHENTICATED' } },
+        {
+          message: 'A valid bearer token is required.',
+          locations: [{ line: 1, column: 3 }],
+          path: ['a'],
+          extensions: { code: 'UNAUTHENTICATED' },
+        },
       ],
     });
     expect(withoutLocations(byRules.json)).toEqual(withoutLocations(early.json));
@@ -57,8 +70,15 @@ describeEachDatabase('authentication and the me query', (app) => {
       .setSubject('user_alice')
       .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
       .sign(key);
-    const noExp = await new SignJWT({ account_id: 'acct_acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('user_alice').sign(key);
-    const noAccount = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('user_alice').setExpirationTime('1h').sign(key);
+    const noExp = await new SignJWT({ account_id: 'acct_acme' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_alice')
+      .sign(key);
+    const noAccount = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_alice')
+      .setExpirationTime('1h')
+      .sign(key);
     for (const token of [expired, noExp, noAccount]) {
       const result = await app().gql(MeDocument, {}, token);
       expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
@@ -105,10 +125,14 @@ describe('token age (SQLite)', () => {
   const key = new TextEncoder().encode(TEST_JWT_SECRET);
   const now = () => Math.floor(Date.now() / 1000);
   const sign = (iat: number | undefined) => {
-    const jwt = new SignJWT({ account_id: 'acct_acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('user_alice').setExpirationTime(now() + 3600);
+    const jwt = new SignJWT({ account_id: 'acct_acme' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user_alice')
+      .setExpirationTime(now() + 3600);
     return (iat === undefined ? jwt : jwt.setIssuedAt(iat)).sign(key);
   };
-  const code = async (app: TestApp, token: string) => (await app.gql(MeDocument, {}, token)).errors?.[0].extensions?.code ?? 'OK';
+  const code = async (app: TestApp, token: string) =>
+    (await app.gql(MeDocument, {}, token)).errors?.[0].extensions?.code ?? 'OK';
 
   it('refuses a token issued in the future, beyond a small clock skew', async () => {
     const app = await startTestApp('sqlite');
@@ -133,6 +157,8 @@ describe('token age (SQLite)', () => {
   });
 
   it('stops start-up on an AUTH_MAX_TOKEN_AGE that is not a duration', () => {
-    expect(() => loadConfig({ AUTH_MAX_TOKEN_AGE: 'forever' })).toThrow('AUTH_MAX_TOKEN_AGE: expected a duration such as 15m, 12h or 1d, got "forever"');
+    expect(() => loadConfig({ AUTH_MAX_TOKEN_AGE: 'forever' })).toThrow(
+      'AUTH_MAX_TOKEN_AGE: expected a duration such as 15m, 12h or 1d, got "forever"',
+    );
   });
 });

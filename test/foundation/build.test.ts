@@ -11,7 +11,11 @@ import { ROOT } from '../support/processes';
 
 describe('build --if-stale', () => {
   let root: string;
-  const run = () => spawnSync(process.execPath, [path.join(root, 'src/cli/build.js'), '--if-stale'], { encoding: 'utf8', timeout: 30_000 });
+  const run = () =>
+    spawnSync(process.execPath, [path.join(root, 'src/cli/build.js'), '--if-stale'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
   const at = (file: string, seconds: number) => fs.utimesSync(path.join(root, file), seconds, seconds);
 
   beforeAll(() => {

@@ -33,18 +33,39 @@ describeEachDatabase('HTTP surface', (app) => {
   });
 
   it.each([
-    ['a subscription', { query: 'subscription Watch { me { role } }' }, 'GRAPHQL_VALIDATION_FAILED', /no subscriptions/],
-    ['a persisted query whose hash does not match', { query: '{ me { role } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }, 'BAD_USER_INPUT', /sha does not match/],
-    ['a persisted query of an unknown version', { query: '{ me { role } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } }, 'BAD_USER_INPUT', /version/],
+    [
+      'a subscription',
+      { query: 'subscription Watch { me { role } }' },
+      'GRAPHQL_VALIDATION_FAILED',
+      /no subscriptions/,
+    ],
+    [
+      'a persisted query whose hash does not match',
+      { query: '{ me { role } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } },
+      'BAD_USER_INPUT',
+      /sha does not match/,
+    ],
+    [
+      'a persisted query of an unknown version',
+      { query: '{ me { role } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } },
+      'BAD_USER_INPUT',
+      /version/,
+    ],
   ])('answers %s as a client error, logged at info without a stack', async (_what, body, code, message) => {
     const token = await app().token('user_alice', 'acct_acme');
     const before = app().logs.length;
     const result = await app().post(body, { authorization: `Bearer ${token}` });
     expect(result.status).toBe(400);
-    expect(result.json.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(message), extensions: { code } })]);
-    const lines = app().logs.slice(before).map((line) => JSON.parse(line));
+    expect(result.json.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(message), extensions: { code } }),
+    ]);
+    const lines = app()
+      .logs.slice(before)
+      .map((line) => JSON.parse(line));
     expect(lines.filter((line) => line.level >= 40)).toEqual([]);
-    expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'graphql operation', outcome: code }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 30, msg: 'graphql operation', outcome: code }),
+    );
   });
 
   it('marks every GraphQL answer uncacheable, data and errors alike', async () => {
@@ -63,9 +84,20 @@ describeEachDatabase('HTTP surface', (app) => {
   it('tells browsers never to sniff a content type, on every kind of answer', async () => {
     const answers = [await fetch(`${app().url}/healthz`), await fetch(`${app().url}/nope`)];
     for (const body of [{ query: '{ me { role } }' }, '{"query": ']) {
-      answers.push(await fetch(`${app().url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }));
+      answers.push(
+        await fetch(`${app().url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+      );
     }
-    expect(answers.map((response) => response.headers.get('x-content-type-options'))).toEqual(['nosniff', 'nosniff', 'nosniff', 'nosniff']);
+    expect(answers.map((response) => response.headers.get('x-content-type-options'))).toEqual([
+      'nosniff',
+      'nosniff',
+      'nosniff',
+      'nosniff',
+    ]);
   });
 
   it('blocks a GET query without a preflight header (CSRF prevention)', async () => {
@@ -82,7 +114,11 @@ describe.each(['mariadb', 'sqlite'] as const)('when the database goes away [%s]'
       await app.dataSource.destroy();
       const result = await app.gql(MeDocument, {}, token);
       expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]).toEqual({ message: 'Internal server error', path: ['me'], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(result.errors?.[0]).toEqual({
+        message: 'Internal server error',
+        path: ['me'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
       expect(JSON.stringify(result)).not.toMatch(/select|membership|stack|at /i);
       expect(app.logs.some((line) => line.includes('"level":50'))).toBe(true);
       expect((await fetch(`${app.url}/readyz`)).status).toBe(503);

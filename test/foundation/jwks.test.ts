@@ -15,7 +15,9 @@ describe('AUTH_JWKS_URL', () => {
     const pair = await generateKeyPair('RS256');
     privateKey = pair.privateKey;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
-    jwks = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    jwks = http.createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+    );
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     app = await startTestApp('sqlite', {
       env: {
@@ -31,7 +33,11 @@ describe('AUTH_JWKS_URL', () => {
     await new Promise((resolve) => jwks.close(resolve));
   });
 
-  const token = (claims: { iss?: string; aud?: string }, key: KeyLike | Uint8Array = privateKey, alg = 'RS256') =>
+  const token = (
+    claims: { iss?: string; aud?: string },
+    key: KeyLike | Uint8Array = privateKey,
+    alg = 'RS256',
+  ) =>
     new SignJWT({ account_id: 'acct_acme', ...claims })
       .setProtectedHeader({ alg, kid: 'test-key' })
       .setSubject('user_alice')
@@ -39,7 +45,11 @@ describe('AUTH_JWKS_URL', () => {
       .sign(key);
 
   it('accepts a token the identity provider signed for this audience', async () => {
-    const result = await app.gql(MeDocument, {}, await token({ iss: 'https://id.example.test/', aud: 'byok-api' }));
+    const result = await app.gql(
+      MeDocument,
+      {},
+      await token({ iss: 'https://id.example.test/', aud: 'byok-api' }),
+    );
     expect(result.data?.me).toMatchObject({ userId: 'user_alice', role: 'ADMIN' });
   });
 
@@ -49,9 +59,14 @@ describe('AUTH_JWKS_URL', () => {
       await token({ iss: 'https://evil.example.test/', aud: 'byok-api' }),
       await token({ iss: 'https://id.example.test/', aud: 'another-api' }),
       await token({ iss: 'https://id.example.test/', aud: 'byok-api' }, otherKey),
-      await token({ iss: 'https://id.example.test/', aud: 'byok-api' }, new TextEncoder().encode(TEST_JWT_SECRET), 'HS256'),
+      await token(
+        { iss: 'https://id.example.test/', aud: 'byok-api' },
+        new TextEncoder().encode(TEST_JWT_SECRET),
+        'HS256',
+      ),
     ];
-    for (const bad of refused) expect((await app.gql(MeDocument, {}, bad)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    for (const bad of refused)
+      expect((await app.gql(MeDocument, {}, bad)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
 
@@ -59,19 +74,49 @@ describe('a signing key the identity provider withdraws', () => {
   it('is trusted for at most five minutes (the JWKS cache plus the verified-token cache)', async () => {
     const withdrawn = await generateKeyPair('RS256');
     const next = await generateKeyPair('RS256');
-    const jwk = async (key: KeyLike, kid: string) => ({ ...(await exportJWK(key)), kid, alg: 'RS256', use: 'sig' });
+    const jwk = async (key: KeyLike, kid: string) => ({
+      ...(await exportJWK(key)),
+      kid,
+      alg: 'RS256',
+      use: 'sig',
+    });
     let keys = [await jwk(withdrawn.publicKey, 'old'), await jwk(next.publicKey, 'new')];
-    const jwks = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })));
+    const jwks = http.createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })),
+    );
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const app = await startTestApp('sqlite', {
-      env: { AUTH_JWT_SECRET: '', AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json` },
+      env: {
+        AUTH_JWT_SECRET: '',
+        AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+      },
     });
     // Only the wall clock moves (both caches run on it); timers, sockets and the event loop stay real.
-    jest.useFakeTimers({ now: Date.now(), doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    jest.useFakeTimers({
+      now: Date.now(),
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
     try {
       const sign = (key: KeyLike, kid: string) =>
-        new SignJWT({ account_id: 'acct_acme' }).setProtectedHeader({ alg: 'RS256', kid }).setSubject('user_alice').setIssuedAt().setExpirationTime('1h').sign(key);
-      const code = async (token: string) => (await app.gql(MeDocument, {}, token)).errors?.[0].extensions?.code ?? 'OK';
+        new SignJWT({ account_id: 'acct_acme' })
+          .setProtectedHeader({ alg: 'RS256', kid })
+          .setSubject('user_alice')
+          .setIssuedAt()
+          .setExpirationTime('1h')
+          .sign(key);
+      const code = async (token: string) =>
+        (await app.gql(MeDocument, {}, token)).errors?.[0].extensions?.code ?? 'OK';
       const early = await sign(withdrawn.privateKey, 'old');
       expect(await code(early)).toBe('OK');
 

@@ -7,7 +7,10 @@ describeEachDatabase('operation logging', (app) => {
     const before = app().logs.length;
     await app().gql(MeDocument, {}, await app().token('user_alice', 'acct_acme'));
     await app().gql(MeDocument, {});
-    const lines = app().logs.slice(before).map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'graphql operation');
+    const lines = app()
+      .logs.slice(before)
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.msg === 'graphql operation');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ operation: 'Me', outcome: 'OK', accountId: 'acct_acme' });
     expect(typeof lines[0].durationMs).toBe('number');
@@ -22,7 +25,9 @@ describeEachDatabase('operation logging', (app) => {
       {
         query: 'query Me($input: String) { me { role } }',
         operationName: 'Me',
-        variables: { input: { nested: [{ apiKey: canary, clientSecret: canary, password: canary, token: canary }] } },
+        variables: {
+          input: { nested: [{ apiKey: canary, clientSecret: canary, password: canary, token: canary }] },
+        },
       },
       { authorization: `Bearer ${token}` },
     );
@@ -38,7 +43,14 @@ describe('the logger', () => {
     const lines: string[] = [];
     const logger = createLogger('info', { write: (line: string) => lines.push(line) });
     const secret = 'Bearer c1a55ified-token';
-    logger.info({ req: { headers: { authorization: secret } }, headers: { authorization: secret }, upstream: { call: { headers: { Authorization: secret } } } }, 'request');
+    logger.info(
+      {
+        req: { headers: { authorization: secret } },
+        headers: { authorization: secret },
+        upstream: { call: { headers: { Authorization: secret } } },
+      },
+      'request',
+    );
     expect(lines[0]).not.toContain('c1a55ified');
     expect(JSON.parse(lines[0])).toMatchObject({
       req: { headers: { authorization: '[Redacted]' } },
@@ -49,7 +61,7 @@ describe('the logger', () => {
 });
 
 describe('error logging', () => {
-  it('scrubs a failed query\'s SQL and parameters from a logged error', () => {
+  it("scrubs a failed query's SQL and parameters from a logged error", () => {
     const lines: string[] = [];
     const logger = createLogger('info', { write: (line: string) => lines.push(line) });
     const error = Object.assign(new Error('Duplicate entry'), {
@@ -60,6 +72,11 @@ describe('error logging', () => {
     logger.error({ err: error }, 'unexpected error');
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain('c1a55ified');
-    expect(JSON.parse(lines[0]).err).toMatchObject({ message: 'Duplicate entry', sql: '[Redacted]', parameters: '[Redacted]', driverError: { code: 'ER_DUP_ENTRY' } });
+    expect(JSON.parse(lines[0]).err).toMatchObject({
+      message: 'Duplicate entry',
+      sql: '[Redacted]',
+      parameters: '[Redacted]',
+      driverError: { code: 'ER_DUP_ENTRY' },
+    });
   });
 });

@@ -22,17 +22,41 @@ async function me(url: string, token: string): Promise<any> {
 describe('configuration errors', () => {
   it.each([
     [{ PORT: 'abc' }, /^Configuration error: PORT: expected a whole number from 0 to 65535, got "abc"\n$/],
-    [{ DATABASE_URL: 'postgres://x/y' }, /^Configuration error: DATABASE_URL: expected mysql:\/\/user:pass@host:port\/database/],
-    [{ DATABASE_URL: 'mysql://root@db/byok?ssl=true' }, /^Configuration error: DATABASE_URL: unknown parameter "ssl": the only one is socket=/],
-    [{ DATABASE_URL: 'mysql://root@localhost/byok?socket=mysqld.sock' }, /^Configuration error: DATABASE_URL: socket must be an absolute path/],
+    [
+      { DATABASE_URL: 'postgres://x/y' },
+      /^Configuration error: DATABASE_URL: expected mysql:\/\/user:pass@host:port\/database/,
+    ],
+    [
+      { DATABASE_URL: 'mysql://root@db/byok?ssl=true' },
+      /^Configuration error: DATABASE_URL: unknown parameter "ssl": the only one is socket=/,
+    ],
+    [
+      { DATABASE_URL: 'mysql://root@localhost/byok?socket=mysqld.sock' },
+      /^Configuration error: DATABASE_URL: socket must be an absolute path/,
+    ],
     [{ AUTH_JWT_SECRET: 'short' }, /^Configuration error: AUTH_JWT_SECRET: expected at least 32 bytes/],
-    [{ NODE_ENV: 'production', BYOK_MASTER_KEYS: '' }, /^Configuration error: AUTH_JWT_SECRET: required in production/],
+    [
+      { NODE_ENV: 'production', BYOK_MASTER_KEYS: '' },
+      /^Configuration error: AUTH_JWT_SECRET: required in production/,
+    ],
     [{ LOG_LEVEL: 'loud' }, /^Configuration error: LOG_LEVEL: expected one of/],
-    [{ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(40) }, /^Configuration error: BYOK_MASTER_KEYS is required in production/],
-    [{ BYOK_MASTER_KEYS: '1:c2hvcnQ=' }, /^Configuration error: BYOK_MASTER_KEYS: entry 1 must be .*decodes to 5 bytes/],
-    [{ GRAPHQL_PLAYGROUND: 'yes' }, /^Configuration error: GRAPHQL_PLAYGROUND: expected true or false, got "yes"/],
+    [
+      { NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(40) },
+      /^Configuration error: BYOK_MASTER_KEYS is required in production/,
+    ],
+    [
+      { BYOK_MASTER_KEYS: '1:c2hvcnQ=' },
+      /^Configuration error: BYOK_MASTER_KEYS: entry 1 must be .*decodes to 5 bytes/,
+    ],
+    [
+      { GRAPHQL_PLAYGROUND: 'yes' },
+      /^Configuration error: GRAPHQL_PLAYGROUND: expected true or false, got "yes"/,
+    ],
     [{ BYOK_MASTER_KEYS: '  ' }, /^Configuration error: BYOK_MASTER_KEYS is empty; expected comma-separated/],
-    [{ HTTP_HEADERS_TIMEOUT_MS: '40000' }, /^Configuration error: HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)/],
+    [
+      { HTTP_HEADERS_TIMEOUT_MS: '40000' },
+      /^Configuration error: HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)/,
+    ],
     [{ AUTH_MAX_TOKEN_AGE: '1 fortnight' }, /^Configuration error: AUTH_MAX_TOKEN_AGE: expected a duration/],
   ])('%j stops start-up with one line naming the variable', (env, expected) => {
     const result = runNode('main.js', [], { DATA_DIR: tempDir(), ...env });
@@ -44,8 +68,16 @@ describe('configuration errors', () => {
 
 describe('configuration errors that would echo a secret', () => {
   it.each([
-    ['a base URL of another scheme', 'ftp://operator:hunter2-secret@proxy.example.com/v1', /^Configuration error: OPENAI_BASE_URL: expected an http\(s\) URL, got a ftp: URL\n$/],
-    ['a base URL that is not a URL', 'https://operator:hunter2-secret@', /^Configuration error: OPENAI_BASE_URL: expected an http\(s\) URL such as/],
+    [
+      'a base URL of another scheme',
+      'ftp://operator:hunter2-secret@proxy.example.com/v1',
+      /^Configuration error: OPENAI_BASE_URL: expected an http\(s\) URL, got a ftp: URL\n$/,
+    ],
+    [
+      'a base URL that is not a URL',
+      'https://operator:hunter2-secret@',
+      /^Configuration error: OPENAI_BASE_URL: expected an http\(s\) URL such as/,
+    ],
   ])('%s is refused without quoting its password', (_what, value, expected) => {
     const result = runNode('main.js', [], { DATA_DIR: tempDir(), OPENAI_BASE_URL: value });
     expect(result.status).toBe(1);
@@ -60,7 +92,9 @@ describe('the data folder', () => {
     fs.chmodSync(dataDir, 0o755);
     const result = runNode('main.js', [], { DATA_DIR: dataDir });
     expect(result.status).toBe(1);
-    expect(result.stderr).toBe(`Configuration error: DATA_DIR: ${dataDir} is open to other users (mode 755) and will hold secrets: run chmod 700 "${dataDir}", or point DATA_DIR at a private folder\n`);
+    expect(result.stderr).toBe(
+      `Configuration error: DATA_DIR: ${dataDir} is open to other users (mode 755) and will hold secrets: run chmod 700 "${dataDir}", or point DATA_DIR at a private folder\n`,
+    );
     expect(fs.readdirSync(dataDir)).toEqual([]); // nothing was written into it
   });
 });
@@ -106,19 +140,31 @@ describe.each(['sqlite', 'mariadb'] as const)('the service process [%s]', (datab
       const secretFile = path.join(dataDir, 'jwt-secret');
       expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600);
       expect(fs.statSync(path.join(dataDir, 'master-keys')).mode & 0o777).toBe(0o600);
-      if (database === 'sqlite') expect(fs.statSync(path.join(dataDir, 'byok.sqlite')).mode & 0o777).toBe(0o600);
+      if (database === 'sqlite')
+        expect(fs.statSync(path.join(dataDir, 'byok.sqlite')).mode & 0o777).toBe(0o600);
 
       const token = (user: string, account: string) => {
         const result = runNode('cli/token.js', ['--user', user, '--account', account, '--ttl', '10m'], env);
         expect(result.status).toBe(0);
         return result.stdout.trim();
       };
-      expect(await me(service.url, token('user_alice', 'acct_acme'))).toEqual({ data: { me: { role: 'ADMIN', plan: 'GROWTH' } } });
-      expect(await me(service.url, token('user_bob', 'acct_acme'))).toEqual({ data: { me: { role: 'MEMBER', plan: 'GROWTH' } } });
-      expect((await me(service.url, token('user_alice', 'acct_globex'))).errors[0].extensions.code).toBe('FORBIDDEN');
+      expect(await me(service.url, token('user_alice', 'acct_acme'))).toEqual({
+        data: { me: { role: 'ADMIN', plan: 'GROWTH' } },
+      });
+      expect(await me(service.url, token('user_bob', 'acct_acme'))).toEqual({
+        data: { me: { role: 'MEMBER', plan: 'GROWTH' } },
+      });
+      expect((await me(service.url, token('user_alice', 'acct_globex'))).errors[0].extensions.code).toBe(
+        'FORBIDDEN',
+      );
       // Log lines are written in chunks, but a quiet service's lines still reach stdout within moments.
-      const operationLines = () => service.output().split('\n').filter((line) => line.includes('"msg":"graphql operation"'));
-      for (let waited = 0; operationLines().length < 3 && waited < 1_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      const operationLines = () =>
+        service
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"msg":"graphql operation"'));
+      for (let waited = 0; operationLines().length < 3 && waited < 1_000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       expect(operationLines()).toHaveLength(3);
 
       // An in-flight request: headers sent, body still coming when SIGTERM arrives.

@@ -21,14 +21,18 @@ function connect(app: TestApp) {
 describe('connection limits (SQLite)', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp('sqlite', { env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_MAX_CONNECTIONS: '3' } });
+    app = await startTestApp('sqlite', {
+      env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_MAX_CONNECTIONS: '3' },
+    });
   });
   afterAll(() => app.stop());
 
   it('cuts off a request whose body trickles in past HTTP_REQUEST_TIMEOUT_MS with 408', async () => {
     const client = connect(app);
     await client.ready;
-    client.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    client.socket.write(
+      'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+    );
     const drip = setInterval(() => client.socket.writable && client.socket.write(' '), 200);
     try {
       const { received, afterMs } = await client.closed;

@@ -37,7 +37,9 @@ interface PageServer {
 }
 
 async function servePage(): Promise<PageServer> {
-  const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE));
+  const server = http.createServer((req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -60,7 +62,15 @@ describe('CORS_ORIGINS from Chromium on other loopback origins', () => {
     app = await startTestApp('sqlite', { env: { CORS_ORIGINS: listed.origin } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     page = await browser.newPage();
     page.on('console', (message) => {
@@ -77,19 +87,34 @@ describe('CORS_ORIGINS from Chromium on other loopback origins', () => {
   const callFrom = async (origin: string, operationName: string) => {
     await page.goto(`${origin}/`);
     const token = await app.token('user_alice', 'acct_acme');
-    return page.evaluate(([endpoint, bearer, name]) => (globalThis as any).callApi(endpoint, bearer, name), [`${app.url}/graphql`, token, operationName]);
+    return page.evaluate(
+      ([endpoint, bearer, name]) => (globalThis as any).callApi(endpoint, bearer, name),
+      [`${app.url}/graphql`, token, operationName],
+    );
   };
-  const ran = (operationName: string) => app.logs.filter((line) => line.includes('"msg":"graphql operation"') && line.includes(`"operation":"${operationName}"`));
+  const ran = (operationName: string) =>
+    app.logs.filter(
+      (line) => line.includes('"msg":"graphql operation"') && line.includes(`"operation":"${operationName}"`),
+    );
 
   it('a page on a listed origin gets the data', async () => {
-    expect(await callFrom(listed.origin, 'FromListedOrigin')).toEqual({ status: 200, body: { data: { me: { userId: 'user_alice', role: 'ADMIN' } } } });
+    expect(await callFrom(listed.origin, 'FromListedOrigin')).toEqual({
+      status: 200,
+      body: { data: { me: { userId: 'user_alice', role: 'ADMIN' } } },
+    });
     expect(ran('FromListedOrigin')).toHaveLength(1);
     expect(consoleErrors).toEqual([]);
   }, 30_000);
 
   it('a page on another origin is blocked by the browser, and the service never runs its call', async () => {
-    expect(await callFrom(unlisted.origin, 'FromUnlistedOrigin')).toEqual({ error: 'TypeError: Failed to fetch' });
-    expect(consoleErrors.join('\n')).toMatch(new RegExp(`from origin '${unlisted.origin}' has been blocked by CORS policy: Response to preflight request`));
+    expect(await callFrom(unlisted.origin, 'FromUnlistedOrigin')).toEqual({
+      error: 'TypeError: Failed to fetch',
+    });
+    expect(consoleErrors.join('\n')).toMatch(
+      new RegExp(
+        `from origin '${unlisted.origin}' has been blocked by CORS policy: Response to preflight request`,
+      ),
+    );
     expect(ran('FromUnlistedOrigin')).toEqual([]);
   }, 30_000);
 });

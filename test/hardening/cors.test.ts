@@ -14,12 +14,22 @@ const ALSO_LISTED = 'http://127.0.0.1:5173';
 const CORS_ORIGINS = ` https://App.Example.com/ ,${ALSO_LISTED}`;
 
 const corsHeaders = (response: Response) =>
-  Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-') || name === 'vary'));
+  Object.fromEntries(
+    [...response.headers].filter(([name]) => name.startsWith('access-control-') || name === 'vary'),
+  );
 
-function preflight(app: TestApp, origin: string, requestHeaders = 'authorization, content-type'): Promise<Response> {
+function preflight(
+  app: TestApp,
+  origin: string,
+  requestHeaders = 'authorization, content-type',
+): Promise<Response> {
   return fetch(`${app.url}/graphql`, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': requestHeaders },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': requestHeaders,
+    },
   });
 }
 
@@ -35,19 +45,30 @@ async function me(app: TestApp, headers: Record<string, string>): Promise<Respon
 describeEachDatabase(
   'CORS_ORIGINS',
   (app) => {
-    it.each([LISTED, ALSO_LISTED])('answers a preflight from %s with 204 and what the browser needs', async (origin) => {
-      const response = await preflight(app(), origin, 'authorization, content-type, apollo-require-preflight');
-      expect(response.status).toBe(204);
-      expect(await response.text()).toBe('');
-      const headers = corsHeaders(response);
-      expect(headers['access-control-allow-origin']).toBe(origin);
-      expect(headers['access-control-allow-methods'].split(/,\s*/).sort()).toEqual(['GET', 'POST']);
-      expect(headers['access-control-allow-headers'].split(/,\s*/).sort()).toEqual(['apollo-require-preflight', 'authorization', 'content-type']);
-      expect(Number(headers['access-control-max-age'])).toBeGreaterThan(0);
-      expect(headers.vary).toMatch(/^origin$/i);
-      // Bearer tokens only: a browser must not be told it may send cookies along.
-      expect(headers['access-control-allow-credentials']).toBeUndefined();
-    });
+    it.each([LISTED, ALSO_LISTED])(
+      'answers a preflight from %s with 204 and what the browser needs',
+      async (origin) => {
+        const response = await preflight(
+          app(),
+          origin,
+          'authorization, content-type, apollo-require-preflight',
+        );
+        expect(response.status).toBe(204);
+        expect(await response.text()).toBe('');
+        const headers = corsHeaders(response);
+        expect(headers['access-control-allow-origin']).toBe(origin);
+        expect(headers['access-control-allow-methods'].split(/,\s*/).sort()).toEqual(['GET', 'POST']);
+        expect(headers['access-control-allow-headers'].split(/,\s*/).sort()).toEqual([
+          'apollo-require-preflight',
+          'authorization',
+          'content-type',
+        ]);
+        expect(Number(headers['access-control-max-age'])).toBeGreaterThan(0);
+        expect(headers.vary).toMatch(/^origin$/i);
+        // Bearer tokens only: a browser must not be told it may send cookies along.
+        expect(headers['access-control-allow-credentials']).toBeUndefined();
+      },
+    );
 
     it('echoes a listed origin on the answer, which carries the data', async () => {
       const response = await me(app(), { origin: LISTED });
@@ -74,14 +95,17 @@ describeEachDatabase(
       'http://127.0.0.1:5174',
       'null', // sandboxed frames and file: pages
       `${LISTED}, https://evil.example`, // two Origin headers, joined
-    ])('gives %s no CORS header at all: its preflight fails and its answers stay unreadable', async (origin) => {
-      const refused = await preflight(app(), origin);
-      expect(refused.status).toBe(403);
-      expect(await refused.text()).toMatch(/CORS_ORIGINS/);
-      expect(corsHeaders(refused)).toEqual({});
-      const answered = await me(app(), { origin });
-      expect(corsHeaders(answered)).toEqual({});
-    });
+    ])(
+      'gives %s no CORS header at all: its preflight fails and its answers stay unreadable',
+      async (origin) => {
+        const refused = await preflight(app(), origin);
+        expect(refused.status).toBe(403);
+        expect(await refused.text()).toMatch(/CORS_ORIGINS/);
+        expect(corsHeaders(refused)).toEqual({});
+        const answered = await me(app(), { origin });
+        expect(corsHeaders(answered)).toEqual({});
+      },
+    );
 
     it('adds nothing to requests without an Origin (curl, other services)', async () => {
       const response = await me(app(), {});
@@ -99,7 +123,9 @@ describeEachDatabase(
       });
       expect(simplePost.status).toBe(400);
       expect(await simplePost.text()).toMatch(/Cross-Site Request Forgery/);
-      const get = await fetch(`${app().url}/graphql?query=${encodeURIComponent('{ me { role } }')}`, { headers: { origin: LISTED } });
+      const get = await fetch(`${app().url}/graphql?query=${encodeURIComponent('{ me { role } }')}`, {
+        headers: { origin: LISTED },
+      });
       expect(get.status).toBe(400);
       // Once preflighted (the header it asks for), the same GET is served.
       const preflighted = await fetch(`${app().url}/graphql?query=${encodeURIComponent('{ me { role } }')}`, {
@@ -135,15 +161,22 @@ describe('a bad CORS_ORIGINS', () => {
   ])('%j stops start-up with one line naming CORS_ORIGINS, the entry and what it expects', (value, entry) => {
     const result = runNode('main.js', [], { DATA_DIR: dataDir, CORS_ORIGINS: value });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^Configuration error: CORS_ORIGINS: expected comma-separated exact origins such as https:\/\/app\.example\.com/);
+    expect(result.stderr).toMatch(
+      /^Configuration error: CORS_ORIGINS: expected comma-separated exact origins such as https:\/\/app\.example\.com/,
+    );
     expect(result.stderr).toContain(`entry ${entry} is "${value.split(',')[entry - 1]}"`);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('never echoes a password given in an entry', () => {
-    const result = runNode('main.js', [], { DATA_DIR: dataDir, CORS_ORIGINS: 'https://admin:hunter2-Zq9@app.example.com' });
+    const result = runNode('main.js', [], {
+      DATA_DIR: dataDir,
+      CORS_ORIGINS: 'https://admin:hunter2-Zq9@app.example.com',
+    });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^Configuration error: CORS_ORIGINS: entry 1 has a user name or password; expected comma-separated exact origins/);
+    expect(result.stderr).toMatch(
+      /^Configuration error: CORS_ORIGINS: entry 1 has a user name or password; expected comma-separated exact origins/,
+    );
     expect(result.stderr).not.toMatch(/hunter2|admin/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -1,5 +1,10 @@
 import crypto from 'node:crypto';
-import { AddProviderKeyDocument, MeDocument, RemoveProviderKeyDocument, RotateProviderKeyDocument } from '../generated/graphql';
+import {
+  AddProviderKeyDocument,
+  MeDocument,
+  RemoveProviderKeyDocument,
+  RotateProviderKeyDocument,
+} from '../generated/graphql';
 import { Account } from '../../src/accounts/account.entity';
 import { Membership } from '../../src/accounts/membership.entity';
 import { Plan } from '../../src/accounts/plan.enum';
@@ -18,7 +23,8 @@ import { GraphqlResult, startTestApp, TestApp } from '../support/test-app';
 const WORKERS = 12;
 const masterKeys = `1:${crypto.randomBytes(32).toString('base64')}`;
 /** Each provider's own shape: an OpenAI key given as Mistral's is refused as input. */
-const randomKey = (provider: 'OPENAI' | 'MISTRAL') => `${provider === 'OPENAI' ? 'sk-proj-' : ''}${crypto.randomBytes(40).toString('hex')}`;
+const randomKey = (provider: 'OPENAI' | 'MISTRAL') =>
+  `${provider === 'OPENAI' ? 'sk-proj-' : ''}${crypto.randomBytes(40).toString('hex')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('MariaDB going away and coming back', () => {
@@ -29,10 +35,21 @@ describe('MariaDB going away and coming back', () => {
     const direct = new URL(freshMysqlUrl());
     proxy = await startTcpProxy(direct.hostname, Number(direct.port || 3306));
     direct.port = String(proxy.port);
-    app = await startTestApp('mariadb', { databaseUrl: direct.toString(), env: { BYOK_MASTER_KEYS: masterKeys, LOG_LEVEL: 'warn' } });
-    const accounts = Array.from({ length: WORKERS }, (_, i) => ({ id: `acct_load_${i}`, name: `Load ${i}`, plan: Plan.GROWTH }));
+    app = await startTestApp('mariadb', {
+      databaseUrl: direct.toString(),
+      env: { BYOK_MASTER_KEYS: masterKeys, LOG_LEVEL: 'warn' },
+    });
+    const accounts = Array.from({ length: WORKERS }, (_, i) => ({
+      id: `acct_load_${i}`,
+      name: `Load ${i}`,
+      plan: Plan.GROWTH,
+    }));
     await app.dataSource.getRepository(Account).insert(accounts);
-    await app.dataSource.getRepository(Membership).insert(accounts.map((account, i) => ({ userId: `user_load_${i}`, accountId: account.id, role: Role.ADMIN })));
+    await app.dataSource
+      .getRepository(Membership)
+      .insert(
+        accounts.map((account, i) => ({ userId: `user_load_${i}`, accountId: account.id, role: Role.ADMIN })),
+      );
   });
   afterAll(async () => {
     proxy.restore();
@@ -47,10 +64,29 @@ describe('MariaDB going away and coming back', () => {
       const token = await app.token(`user_load_${i}`, `acct_load_${i}`);
       while (!stop) {
         for (const provider of ['OPENAI', 'MISTRAL'] as const) {
-          outcomes.push(await app.gql(AddProviderKeyDocument, { input: { provider, apiKey: randomKey(provider), verify: false } }, token));
-          outcomes.push(await app.gql(RotateProviderKeyDocument, { input: { provider, apiKey: randomKey(provider), verify: false } }, token));
-          outcomes.push(await app.gql(RotateProviderKeyDocument, { input: { provider, apiKey: randomKey(provider), verify: false } }, token));
-          if (provider === 'OPENAI') outcomes.push(await app.gql(RemoveProviderKeyDocument, { provider }, token));
+          outcomes.push(
+            await app.gql(
+              AddProviderKeyDocument,
+              { input: { provider, apiKey: randomKey(provider), verify: false } },
+              token,
+            ),
+          );
+          outcomes.push(
+            await app.gql(
+              RotateProviderKeyDocument,
+              { input: { provider, apiKey: randomKey(provider), verify: false } },
+              token,
+            ),
+          );
+          outcomes.push(
+            await app.gql(
+              RotateProviderKeyDocument,
+              { input: { provider, apiKey: randomKey(provider), verify: false } },
+              token,
+            ),
+          );
+          if (provider === 'OPENAI')
+            outcomes.push(await app.gql(RemoveProviderKeyDocument, { provider }, token));
         }
       }
     };
@@ -61,7 +97,12 @@ describe('MariaDB going away and coming back', () => {
     await sleep(300);
     const alice = await app.token('user_alice', 'acct_acme');
     const during = await app.gql(MeDocument, {}, alice);
-    expect(during.errors).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+    expect(during.errors).toEqual([
+      expect.objectContaining({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      }),
+    ]);
     expect((await fetch(`${app.url}/readyz`)).status).toBe(503);
     await sleep(700);
     proxy.restore();
@@ -79,12 +120,19 @@ describe('MariaDB going away and coming back', () => {
     expect((await app.gql(MeDocument, {}, alice)).data?.me.role).toBe('ADMIN');
 
     // Every failure a client saw was a clean one (or a consequence of an earlier unknown outcome).
-    const codes = new Set(outcomes.flatMap((outcome) => outcome.errors ?? []).map((error) => error.extensions?.code));
-    expect([...codes].every((code) => ['INTERNAL_SERVER_ERROR', 'PROVIDER_KEY_EXISTS', 'PROVIDER_KEY_NOT_FOUND'].includes(String(code)))).toBe(true);
+    const codes = new Set(
+      outcomes.flatMap((outcome) => outcome.errors ?? []).map((error) => error.extensions?.code),
+    );
+    expect(
+      [...codes].every((code) =>
+        ['INTERNAL_SERVER_ERROR', 'PROVIDER_KEY_EXISTS', 'PROVIDER_KEY_NOT_FOUND'].includes(String(code)),
+      ),
+    ).toBe(true);
     expect(codes.has('INTERNAL_SERVER_ERROR')).toBe(true);
     expect(outcomes.filter((outcome) => !outcome.errors).length).toBeGreaterThan(WORKERS * 4);
     for (const outcome of outcomes.flatMap((o) => o.errors ?? [])) {
-      if (outcome.extensions?.code === 'INTERNAL_SERVER_ERROR') expect(outcome.message).toBe('Internal server error');
+      if (outcome.extensions?.code === 'INTERNAL_SERVER_ERROR')
+        expect(outcome.message).toBe('Internal server error');
     }
 
     // No key lost or half-written: each row opens, matches its last four, and agrees with its audit trail.
@@ -92,9 +140,15 @@ describe('MariaDB going away and coming back', () => {
     const rows = await app.dataSource.getRepository(ProviderKey).find();
     const events = await app.dataSource.getRepository(ProviderKeyEvent).find({ order: { id: 'ASC' } });
     for (const row of rows) {
-      const plaintext = openKey(row, { accountId: row.accountId, provider: row.provider, keyId: row.id }, keyring);
+      const plaintext = openKey(
+        row,
+        { accountId: row.accountId, provider: row.provider, keyId: row.id },
+        keyring,
+      );
       expect(plaintext.slice(-4)).toBe(row.lastFour);
-      const trail = events.filter((event) => event.accountId === row.accountId && event.provider === row.provider);
+      const trail = events.filter(
+        (event) => event.accountId === row.accountId && event.provider === row.provider,
+      );
       const sinceAdded = trail.slice(trail.map((event) => event.action).lastIndexOf('ADDED' as never));
       expect(sinceAdded[0].action).toBe('ADDED');
       expect(sinceAdded.at(-1)!.lastFour).toBe(row.lastFour);
@@ -103,7 +157,9 @@ describe('MariaDB going away and coming back', () => {
     for (let i = 0; i < WORKERS; i++) {
       for (const provider of ['OPENAI', 'MISTRAL']) {
         const stored = rows.some((row) => row.accountId === `acct_load_${i}` && row.provider === provider);
-        const last = events.filter((event) => event.accountId === `acct_load_${i}` && event.provider === provider).at(-1);
+        const last = events
+          .filter((event) => event.accountId === `acct_load_${i}` && event.provider === provider)
+          .at(-1);
         if (!stored && last) expect(last.action).toBe('REMOVED');
       }
     }

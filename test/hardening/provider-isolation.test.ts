@@ -8,7 +8,10 @@ import { startTestApp, TestApp } from '../support/test-app';
 describe('a hanging or flooding provider', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp('sqlite', { slowMs: 60_000, env: { PROVIDER_TIMEOUT_MS: '4000', TEST_RATE_LIMIT_PER_MINUTE: '1000' } });
+    app = await startTestApp('sqlite', {
+      slowMs: 60_000,
+      env: { PROVIDER_TIMEOUT_MS: '4000', TEST_RATE_LIMIT_PER_MINUTE: '1000' },
+    });
   });
   afterAll(() => app.stop());
 
@@ -28,7 +31,10 @@ describe('a hanging or flooding provider', () => {
 
     // While those hang (floods are cut at 1 MiB), ordinary requests are answered, all before any hung test ends.
     for (let i = 0; i < 20; i++) {
-      const [me, keys] = await Promise.all([app.gql(MeDocument, {}, alice), app.gql(ProviderKeysDocument, {}, alice)]);
+      const [me, keys] = await Promise.all([
+        app.gql(MeDocument, {}, alice),
+        app.gql(ProviderKeysDocument, {}, alice),
+      ]);
       expect(me.data?.me.role).toBe('ADMIN');
       expect(keys.errors).toBeUndefined();
       finished.push('ordinary');
@@ -43,7 +49,8 @@ describe('a hanging or flooding provider', () => {
       ...Array(5).fill('PROVIDER_UNREACHABLE'),
     ]);
     // And we hung up on every endless body (the fake notices the closed socket a moment later).
-    for (let attempt = 0; attempt < 40 && app.providers.openStreams > 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let attempt = 0; attempt < 40 && app.providers.openStreams > 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(app.providers.openStreams).toBe(0);
   }, 30_000);
 });

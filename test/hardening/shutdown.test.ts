@@ -10,7 +10,11 @@ describe('SIGTERM under load', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'byok-shutdown-'));
     const env = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     const service = await startServiceProcess(env);
-    const token = runNode('cli/token.js', ['--user', 'user_alice', '--account', 'acct_acme'], env).stdout.trim();
+    const token = runNode(
+      'cli/token.js',
+      ['--user', 'user_alice', '--account', 'acct_acme'],
+      env,
+    ).stdout.trim();
     let answered = 0;
     const failures: string[] = [];
     let stop = false;
@@ -23,7 +27,8 @@ describe('SIGTERM under load', () => {
             body: JSON.stringify({ query: 'query Me { me { role } providerKeys { id } }' }),
           });
           const body: any = await response.json();
-          if (response.status !== 200 || body.data?.me?.role !== 'ADMIN') failures.push(`${response.status} ${JSON.stringify(body)}`);
+          if (response.status !== 200 || body.data?.me?.role !== 'ADMIN')
+            failures.push(`${response.status} ${JSON.stringify(body)}`);
           else answered += 1;
         } catch {
           stop = true; // the listener is closed: new connections are refused, as they should be
@@ -41,7 +46,10 @@ describe('SIGTERM under load', () => {
       expect(exitCode).toBe(0);
       expect(failures).toEqual([]);
       // What the service logged as answered is exactly what the clients received: nothing lost in the drain.
-      const logged = service.output().split('\n').filter((line) => line.includes('"msg":"graphql operation"'));
+      const logged = service
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"msg":"graphql operation"'));
       expect(logged.every((line) => line.includes('"outcome":"OK"'))).toBe(true);
       expect(answered).toBeGreaterThan(50);
       expect(logged.length).toBe(answered);

@@ -19,7 +19,8 @@ const SLOW = 30_000;
 /** GraphiQL writes its editors to storage 500 ms after the last change (debounced); wait that out and more. */
 const STORAGE_DEBOUNCE_MS = 1_000;
 const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-const randomText = (length: number) => Array.from(crypto.randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
+const randomText = (length: number) =>
+  Array.from(crypto.randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
 
 describe('GraphQL playground in a browser', () => {
   let app: TestApp;
@@ -35,12 +36,24 @@ describe('GraphQL playground in a browser', () => {
     app = await startTestApp('sqlite');
     apiKey = makeKey(AiProvider.OPENAI);
     const alice = await app.token('user_alice', 'acct_acme');
-    const added = await app.gql(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey, verify: false } }, alice);
+    const added = await app.gql(
+      AddProviderKeyDocument,
+      { input: { provider: 'OPENAI', apiKey, verify: false } },
+      alice,
+    );
     expect(added.errors).toBeUndefined();
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(SLOW);
@@ -59,18 +72,37 @@ describe('GraphQL playground in a browser', () => {
 
   it('runs providerKeys with a bearer token and shows only the masked key', async () => {
     await page.goto(`${app.url}/graphql`);
-    const headersEditor = page.locator('section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror');
+    const headersEditor = page.locator(
+      'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror',
+    );
     await headersEditor.waitFor();
-    await replaceEditorText(page, headersEditor, JSON.stringify({ Authorization: `Bearer ${await app.token('user_alice', 'acct_acme')}` }, null, 2));
-    await replaceEditorText(page, page.locator('.graphiql-query-editor .CodeMirror'), '{ providerKeys { provider maskedKey } }');
+    await replaceEditorText(
+      page,
+      headersEditor,
+      JSON.stringify({ Authorization: `Bearer ${await app.token('user_alice', 'acct_acme')}` }, null, 2),
+    );
+    await replaceEditorText(
+      page,
+      page.locator('.graphiql-query-editor .CodeMirror'),
+      '{ providerKeys { provider maskedKey } }',
+    );
     await page.locator('.graphiql-execute-button').click();
 
     const masked = `****${apiKey.slice(-4)}`;
     const pane = page.locator('.result-window');
-    const shown = await pane.filter({ hasText: masked }).waitFor({ timeout: SLOW }).then(() => true, () => false);
+    const shown = await pane
+      .filter({ hasText: masked })
+      .waitFor({ timeout: SLOW })
+      .then(
+        () => true,
+        () => false,
+      );
     const result = (await pane.textContent()) ?? '';
     // On a miss, say what the pane shows and what the service logged rather than just "timeout".
-    if (!shown) throw new Error(`no ${masked} in the response pane: ${result}\n${app.logs.filter((line) => /"level":50/.test(line)).join('\n')}`);
+    if (!shown)
+      throw new Error(
+        `no ${masked} in the response pane: ${result}\n${app.logs.filter((line) => /"level":50/.test(line)).join('\n')}`,
+      );
     expect(result).toContain('"provider": "OPENAI"');
     expect(await page.content()).not.toContain(apiKey);
     expect(await page.locator('body').innerText()).not.toContain(apiKey);
@@ -79,23 +111,34 @@ describe('GraphQL playground in a browser', () => {
   it('browses the schema in the docs explorer (introspection)', async () => {
     await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
     const explorer = page.locator('.graphiql-doc-explorer');
-    await explorer.locator('a', { hasText: /^Query$/ }).first().click();
+    await explorer
+      .locator('a', { hasText: /^Query$/ })
+      .first()
+      .click();
     await explorer.getByText('providerKeys', { exact: true }).waitFor();
 
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
   }, 60_000);
 
-  it('keeps no key and no token in the browser\'s storage, not even after a reload', async () => {
+  it("keeps no key and no token in the browser's storage, not even after a reload", async () => {
     const inlineKey = `sk-ant-api03-${randomText(90)}`;
     const variablesKey = `AIza${randomText(35)}`;
     const token = await app.token('user_alice', 'acct_acme');
     await page.goto(`${app.url}/graphql`);
-    const headersEditor = page.locator('section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror');
+    const headersEditor = page.locator(
+      'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror',
+    );
     await headersEditor.waitFor();
-    await replaceEditorText(page, headersEditor, JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+    await replaceEditorText(
+      page,
+      headersEditor,
+      JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2),
+    );
     await page.locator('.graphiql-editor-tools button[data-name="variables"]').click();
-    const variablesEditor = page.locator('section.graphiql-editor-tool[aria-label="Variables"] .graphiql-editor:not(.hidden) .CodeMirror');
+    const variablesEditor = page.locator(
+      'section.graphiql-editor-tool[aria-label="Variables"] .graphiql-editor:not(.hidden) .CodeMirror',
+    );
     await replaceEditorText(page, variablesEditor, JSON.stringify({ gemini: variablesKey }));
     await replaceEditorText(
       page,
@@ -107,7 +150,10 @@ describe('GraphQL playground in a browser', () => {
     );
     await page.locator('.graphiql-execute-button').click();
     const pane = page.locator('.result-window');
-    await pane.filter({ hasText: `****${inlineKey.slice(-4)}` }).filter({ hasText: `****${variablesKey.slice(-4)}` }).waitFor();
+    await pane
+      .filter({ hasText: `****${inlineKey.slice(-4)}` })
+      .filter({ hasText: `****${variablesKey.slice(-4)}` })
+      .waitFor();
     await page.waitForTimeout(STORAGE_DEBOUNCE_MS);
 
     // Every entry of both storages as name=value lines (a string: the browser's globals are not in our types).
@@ -139,7 +185,11 @@ describe('GraphQL playground in a browser', () => {
 });
 
 /** Selects everything in a CodeMirror editor and types over it (insertText: no auto-closed brackets). */
-async function replaceEditorText(page: Page, editor: ReturnType<Page['locator']>, text: string): Promise<void> {
+async function replaceEditorText(
+  page: Page,
+  editor: ReturnType<Page['locator']>,
+  text: string,
+): Promise<void> {
   await editor.click();
   await page.keyboard.press('Control+A');
   await page.keyboard.insertText(text);

@@ -37,7 +37,8 @@ describe('playground over HTTP', () => {
     const urls = [...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((match) => match[1]);
     expect(urls.length).toBeGreaterThanOrEqual(2);
     // The empty inline icon (data:,) is not a request; everything else is the bundle, on this origin.
-    for (const url of urls.filter((url) => url !== 'data:,')) expect(url).toMatch(/^\/graphql\/playground\/[\w.-]+$/);
+    for (const url of urls.filter((url) => url !== 'data:,'))
+      expect(url).toMatch(/^\/graphql\/playground\/[\w.-]+$/);
     expect(html).not.toMatch(/https?:\/\/|<script>|\son\w+=/i);
   });
 
@@ -59,8 +60,12 @@ describe('playground over HTTP', () => {
   });
 
   it('leaves GraphQL requests to Apollo: POST, GET with ?query=, and clients that do not ask for HTML', async () => {
-    expect((await app.gql(MeDocument, {}, await app.token('user_alice', 'acct_acme'))).data?.me.role).toBe('ADMIN');
-    const getQuery = await fetch(`${app.url}/graphql?query=${encodeURIComponent('{ me { role } }')}`, { headers: HTML });
+    expect((await app.gql(MeDocument, {}, await app.token('user_alice', 'acct_acme'))).data?.me.role).toBe(
+      'ADMIN',
+    );
+    const getQuery = await fetch(`${app.url}/graphql?query=${encodeURIComponent('{ me { role } }')}`, {
+      headers: HTML,
+    });
     expect(getQuery.headers.get('content-type')).not.toMatch(/text\/html/);
     const json = await fetch(`${app.url}/graphql`, { headers: { accept: 'application/json' } });
     expect(json.headers.get('content-type')).not.toMatch(/text\/html/);
@@ -95,7 +100,9 @@ describe('playground without a built bundle', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, { headers: HTML });
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, {
+        headers: HTML,
+      });
       expect(response.status).toBe(404);
       expect(await response.text()).toMatch(/run `npm run build`/);
     } finally {

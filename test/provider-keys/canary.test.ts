@@ -20,15 +20,20 @@ import { describeEachDatabase, TestApp } from '../support/test-app';
 
 const SEALED_COLUMNS = new Set(['ciphertext', 'iv', 'auth_tag', 'wrapped_key']);
 const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-const randomText = (length: number) => Array.from(crypto.randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
+const randomText = (length: number) =>
+  Array.from(crypto.randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
 /** Realistic OpenAI shapes; the fake answers by the marker inside (none: valid). */
 const canary = (marker = '') => `sk-proj-${marker}${randomText(100)}`;
 
 async function databaseText(app: TestApp): Promise<string> {
   const parts: string[] = [];
   for (const entity of app.dataSource.entityMetadatas) {
-    for (const row of (await app.dataSource.query(`SELECT * FROM ${entity.tableName}`)) as Record<string, unknown>[]) {
-      for (const [column, value] of Object.entries(row)) if (!SEALED_COLUMNS.has(column)) parts.push(`${column}=${String(value)}`);
+    for (const row of (await app.dataSource.query(`SELECT * FROM ${entity.tableName}`)) as Record<
+      string,
+      unknown
+    >[]) {
+      for (const [column, value] of Object.entries(row))
+        if (!SEALED_COLUMNS.has(column)) parts.push(`${column}=${String(value)}`);
     }
   }
   return parts.join('\n');
@@ -49,7 +54,16 @@ describeEachDatabase('key canary', (app) => {
     const asObjectKey = canary();
     const deepValue = canary();
     const asVariableName = randomText(40);
-    const keys = [first, second, revoked, echoedWhole, asOperationName, asObjectKey, deepValue, asVariableName];
+    const keys = [
+      first,
+      second,
+      revoked,
+      echoedWhole,
+      asOperationName,
+      asObjectKey,
+      deepValue,
+      asVariableName,
+    ];
     const responses: string[] = [];
     const send = async (query: unknown, token = alice) => {
       const { text } = await app().post(query, token ? { authorization: `Bearer ${token}` } : {});
@@ -58,11 +72,17 @@ describeEachDatabase('key canary', (app) => {
     };
     const q = (document: DocumentNode, variables: unknown) => ({ query: print(document), variables });
 
-    const added = await send(q(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: ` ${first} `, label: 'canary' } }));
+    const added = await send(
+      q(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: ` ${first} `, label: 'canary' } }),
+    );
     expect(added.data.addProviderKey.maskedKey).toBe(`****${first.slice(-4)}`);
     await send(q(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: first } })); // PROVIDER_KEY_EXISTS
     await send(q(AddProviderKeyDocument, { input: { provider: 'ANTHROPIC', apiKey: first } })); // wrong prefix
-    await send(q(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: `${first.slice(0, 20)} ${first.slice(20)}` } })); // inner space
+    await send(
+      q(AddProviderKeyDocument, {
+        input: { provider: 'OPENAI', apiKey: `${first.slice(0, 20)} ${first.slice(20)}` },
+      }),
+    ); // inner space
     await send(q(AddProviderKeyDocument, { input: { provider: 'MISTRAL', apiKey: revoked.slice(8) } })); // KEY_REJECTED, echoed
     await send(q(TestProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: revoked } }));
     await send(q(TestProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: echoedWhole } }));
@@ -70,9 +90,13 @@ describeEachDatabase('key canary', (app) => {
     await send(q(TestProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: first } }), bob); // FORBIDDEN
     await send(q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: first } })); // same key
     await send(q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: revoked } })); // KEY_REJECTED
-    const rotated = await send(q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: second, expectedVersion: 1 } }));
+    const rotated = await send(
+      q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: second, expectedVersion: 1 } }),
+    );
     expect(rotated.data.rotateProviderKey.version).toBe(2);
-    await send(q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: first, expectedVersion: 1 } })); // CONFLICT
+    await send(
+      q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: first, expectedVersion: 1 } }),
+    ); // CONFLICT
     await send(q(ProviderKeysDocument, {}));
     await send(q(ProviderKeyEventsDocument, { first: 50 }));
     await send(q(AiProvidersWithKeysDocument, {}));
@@ -83,12 +107,21 @@ describeEachDatabase('key canary', (app) => {
     await send(q(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: second } }), ''); // UNAUTHENTICATED
     await send({ query: `mutation { testProviderKey(input: { provider: OPENAI, apiKey: 42 }) { ok } }` });
     await send({ query: `mutation { addProviderKey(input: { provider: ${first} , apiKey: "x" }) { id } }` });
-    await send({ query: 'mutation($i: AddProviderKeyInput!) { addProviderKey(input: $i) { id } }', variables: { i: first } });
-    await send({ query: 'mutation($i: TestProviderKeyInput!) { testProviderKey(input: $i) { ok } }', variables: { i: { provider: first } } });
+    await send({
+      query: 'mutation($i: AddProviderKeyInput!) { addProviderKey(input: $i) { id } }',
+      variables: { i: first },
+    });
+    await send({
+      query: 'mutation($i: TestProviderKeyInput!) { testProviderKey(input: $i) { ok } }',
+      variables: { i: { provider: first } },
+    });
     await send({ query: '{ me { role } }', operationName: asOperationName });
     let deep: unknown = { apiKey: 'redacted by name anyway', note: deepValue };
     for (let level = 0; level < 12; level++) deep = { nested: deep };
-    await send({ query: 'query Me($input: String) { me { role } }', variables: { input: { [asObjectKey]: 'x', deep } } });
+    await send({
+      query: 'query Me($input: String) { me { role } }',
+      variables: { input: { [asObjectKey]: 'x', deep } },
+    });
     await send({ query: `query($${asVariableName}: String) { me { role } }` });
     const database = await databaseText(app());
     await send(q(RemoveProviderKeyDocument, { provider: 'OPENAI' }));
@@ -96,7 +129,12 @@ describeEachDatabase('key canary', (app) => {
     const logs = app().logs.join('\n');
     expect(logs).toMatch(/"level":20/); // debug lines were written and are part of the scan
     for (const key of keys) {
-      for (const [where, text] of [['responses', responses.join('\n')], ['logs', logs], ['database', database], ['database after remove', await databaseText(app())]]) {
+      for (const [where, text] of [
+        ['responses', responses.join('\n')],
+        ['logs', logs],
+        ['database', database],
+        ['database after remove', await databaseText(app())],
+      ]) {
         expect({ where, fragments: keyFragmentsIn(text, key) }).toEqual({ where, fragments: [] });
       }
     }

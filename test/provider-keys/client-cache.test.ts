@@ -22,7 +22,8 @@ import { describeEachDatabase } from '../support/test-app';
 const PROVIDER_ORDER = ['OPENAI', 'ANTHROPIC', 'GOOGLE_GEMINI', 'AZURE_OPENAI', 'MISTRAL'];
 
 /** What the cache holds, without the __typename fields Apollo adds to every selection. */
-const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value, (name, field) => (name === '__typename' ? undefined : field)));
+const plain = <T>(value: T): T =>
+  JSON.parse(JSON.stringify(value, (name, field) => (name === '__typename' ? undefined : field)));
 
 describeEachDatabase("a client's normalized cache", (app) => {
   let alice: string;
@@ -42,7 +43,11 @@ describeEachDatabase("a client's normalized cache", (app) => {
     };
     const client = new ApolloClient({
       cache: new InMemoryCache(),
-      link: new HttpLink({ uri: `${app().url}/graphql`, fetch: countingFetch, headers: { authorization: `Bearer ${alice}` } }),
+      link: new HttpLink({
+        uri: `${app().url}/graphql`,
+        fetch: countingFetch,
+        headers: { authorization: `Bearer ${alice}` },
+      }),
     });
     const keysQuery = client.watchQuery({ query: ProviderKeysDocument });
     const dropdownQuery = client.watchQuery({ query: AiProvidersWithKeysDocument });
@@ -56,14 +61,19 @@ describeEachDatabase("a client's normalized cache", (app) => {
         const keys = keysQuery.getCurrentResult();
         const dropdown = dropdownQuery.getCurrentResult();
         // Incomplete data is what makes a watched query go back to the server.
-        if (keys.dataState !== 'complete' || dropdown.dataState !== 'complete') throw new Error(`cached data: ${keys.dataState}, ${dropdown.dataState}`);
+        if (keys.dataState !== 'complete' || dropdown.dataState !== 'complete')
+          throw new Error(`cached data: ${keys.dataState}, ${dropdown.dataState}`);
         const stored = {
           keys: (await app().gql(ProviderKeysDocument, {}, alice)).data!.providerKeys,
           dropdown: (await app().gql(AiProvidersWithKeysDocument, {}, alice)).data!.aiProviders,
         };
-        return { shown: plain({ keys: keys.data.providerKeys, dropdown: dropdown.data.aiProviders }), stored };
+        return {
+          shown: plain({ keys: keys.data.providerKeys, dropdown: dropdown.data.aiProviders }),
+          stored,
+        };
       };
-      const optionId = (provider: string) => client.cache.identify({ __typename: 'ProviderOption', id: provider });
+      const optionId = (provider: string) =>
+        client.cache.identify({ __typename: 'ProviderOption', id: provider });
 
       // Add: the new key joins the list (in the dropdown's order) and its provider's dropdown entry.
       const add = (provider: 'OPENAI' | 'ANTHROPIC', apiKey: string, verify: boolean) =>
@@ -76,11 +86,16 @@ describeEachDatabase("a client's normalized cache", (app) => {
               fields: {
                 providerKeys: (existing, { readField, toReference }) =>
                   [...existing, toReference(key)!].sort(
-                    (a, b) => PROVIDER_ORDER.indexOf(readField<string>('provider', a)!) - PROVIDER_ORDER.indexOf(readField<string>('provider', b)!),
+                    (a, b) =>
+                      PROVIDER_ORDER.indexOf(readField<string>('provider', a)!) -
+                      PROVIDER_ORDER.indexOf(readField<string>('provider', b)!),
                   ),
               },
             });
-            cache.modify({ id: optionId(key.provider), fields: { key: (_, { toReference }) => toReference(key), billingMode: () => key.billingMode } });
+            cache.modify({
+              id: optionId(key.provider),
+              fields: { key: (_, { toReference }) => toReference(key), billingMode: () => key.billingMode },
+            });
           },
         });
       const added = (await add('OPENAI', makeKey(AiProvider.OPENAI), false)).data!.addProviderKey;
@@ -91,23 +106,49 @@ describeEachDatabase("a client's normalized cache", (app) => {
         { provider: 'OPENAI', health: 'UNTESTED', version: 1 },
         { provider: 'ANTHROPIC', health: 'VALID', version: 1 },
       ]);
-      expect(shown.dropdown[0]).toMatchObject({ id: 'OPENAI', billingMode: 'BYOK', key: { id: added.id, health: 'UNTESTED' } });
+      expect(shown.dropdown[0]).toMatchObject({
+        id: 'OPENAI',
+        billingMode: 'BYOK',
+        key: { id: added.id, health: 'UNTESTED' },
+      });
 
       // Test the stored key: the answer's key updates the normalized entry, so both views show the new health.
-      const tested = (await client.mutate({ mutation: TestProviderKeyDocument, variables: { input: { provider: 'OPENAI' } } })).data!.testProviderKey;
+      const tested = (
+        await client.mutate({
+          mutation: TestProviderKeyDocument,
+          variables: { input: { provider: 'OPENAI' } },
+        })
+      ).data!.testProviderKey;
       expect(tested).toMatchObject({ health: 'VALID', key: { id: added.id, health: 'VALID' } });
       ({ shown, stored } = await screen());
       expect(shown).toEqual(stored);
-      expect(shown.keys[0]).toMatchObject({ id: added.id, health: 'VALID', lastTestedAt: tested.key!.lastTestedAt, lastTestMessage: tested.message });
+      expect(shown.keys[0]).toMatchObject({
+        id: added.id,
+        health: 'VALID',
+        lastTestedAt: tested.key!.lastTestedAt,
+        lastTestMessage: tested.message,
+      });
       expect(shown.dropdown[0].key).toMatchObject({ id: added.id, health: 'VALID' });
 
       // Rotate: the same id with a new version and last four.
       const next = makeKey(AiProvider.OPENAI, 'VALID', 4);
-      await client.mutate({ mutation: RotateProviderKeyDocument, variables: { input: { provider: 'OPENAI', apiKey: next, verify: false } } });
+      await client.mutate({
+        mutation: RotateProviderKeyDocument,
+        variables: { input: { provider: 'OPENAI', apiKey: next, verify: false } },
+      });
       ({ shown, stored } = await screen());
       expect(shown).toEqual(stored);
-      expect(shown.keys[0]).toMatchObject({ id: added.id, version: 2, maskedKey: `****${next.slice(-4)}`, health: 'UNTESTED' });
-      expect(shown.dropdown[0].key).toMatchObject({ id: added.id, version: 2, maskedKey: `****${next.slice(-4)}` });
+      expect(shown.keys[0]).toMatchObject({
+        id: added.id,
+        version: 2,
+        maskedKey: `****${next.slice(-4)}`,
+        health: 'UNTESTED',
+      });
+      expect(shown.dropdown[0].key).toMatchObject({
+        id: added.id,
+        version: 2,
+        maskedKey: `****${next.slice(-4)}`,
+      });
 
       // Remove: the payload's id names the entry to evict; the provider's dropdown entry falls back.
       await client.mutate({
@@ -116,7 +157,10 @@ describeEachDatabase("a client's normalized cache", (app) => {
         update(cache, { data }) {
           const { id, provider, billingMode } = data!.removeProviderKey;
           cache.evict({ id: cache.identify({ __typename: 'ProviderKey', id }) });
-          cache.modify({ id: optionId(provider), fields: { key: () => null, billingMode: () => billingMode } });
+          cache.modify({
+            id: optionId(provider),
+            fields: { key: () => null, billingMode: () => billingMode },
+          });
           cache.gc();
         },
       });
@@ -128,7 +172,15 @@ describeEachDatabase("a client's normalized cache", (app) => {
 
       // A watched query whose cached data went missing would fetch again by now.
       await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(sent).toEqual(['ProviderKeys', 'AiProvidersWithKeys', 'AddProviderKey', 'AddProviderKey', 'TestProviderKey', 'RotateProviderKey', 'RemoveProviderKey']);
+      expect(sent).toEqual([
+        'ProviderKeys',
+        'AiProvidersWithKeys',
+        'AddProviderKey',
+        'AddProviderKey',
+        'TestProviderKey',
+        'RotateProviderKey',
+        'RemoveProviderKey',
+      ]);
     } finally {
       subscriptions.forEach((subscription) => subscription.unsubscribe());
       client.stop();

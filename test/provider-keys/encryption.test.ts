@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AddProviderKeyDocument, RemoveProviderKeyDocument, TestProviderKeyDocument } from '../generated/graphql';
+import {
+  AddProviderKeyDocument,
+  RemoveProviderKeyDocument,
+  TestProviderKeyDocument,
+} from '../generated/graphql';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { openKey } from '../../src/crypto/envelope';
@@ -41,38 +45,69 @@ describe.each(DATABASES)('stored key encryption [%s]', (database) => {
     const row = await keys().findOneByOrFail({ accountId: 'acct_acme', provider: AiProvider.OPENAI });
     expect(row.ciphertext.includes(Buffer.from(apiKey))).toBe(false);
     expect(row.masterKeyVersion).toBe(1);
-    expect(openKey(row, { accountId: row.accountId, provider: row.provider, keyId: row.id }, parseKeyring(`1:${v1}`))).toBe(apiKey);
+    expect(
+      openKey(
+        row,
+        { accountId: row.accountId, provider: row.provider, keyId: row.id },
+        parseKeyring(`1:${v1}`),
+      ),
+    ).toBe(apiKey);
   });
 
-  it.each(['ciphertext', 'iv', 'tag', 'wrappedKey'] as const)('fails closed, masked, when one byte of %s is flipped', async (column) => {
-    const row = await keys().findOneByOrFail({ accountId: 'acct_acme', provider: AiProvider.OPENAI });
-    const original = Buffer.from(row[column]);
-    const tampered = Buffer.from(original);
-    tampered[tampered.length >> 1] ^= 0x01;
-    await keys().update({ id: row.id }, { [column]: tampered });
-    app.providers.reset();
-    try {
-      const result = await testStored(alice);
-      expect(result.data).toBeNull();
-      expect(result.errors).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
-      expect(app.providers.requests).toHaveLength(0);
-      expect(app.logs.join('\n')).toContain('integrity check failed');
-    } finally {
-      await keys().update({ id: row.id }, { [column]: original });
-    }
-    expect((await testStored(alice)).data?.testProviderKey.health).toBe('VALID');
-  });
+  it.each(['ciphertext', 'iv', 'tag', 'wrappedKey'] as const)(
+    'fails closed, masked, when one byte of %s is flipped',
+    async (column) => {
+      const row = await keys().findOneByOrFail({ accountId: 'acct_acme', provider: AiProvider.OPENAI });
+      const original = Buffer.from(row[column]);
+      const tampered = Buffer.from(original);
+      tampered[tampered.length >> 1] ^= 0x01;
+      await keys().update({ id: row.id }, { [column]: tampered });
+      app.providers.reset();
+      try {
+        const result = await testStored(alice);
+        expect(result.data).toBeNull();
+        expect(result.errors).toEqual([
+          expect.objectContaining({
+            message: 'Internal server error',
+            extensions: { code: 'INTERNAL_SERVER_ERROR' },
+          }),
+        ]);
+        expect(app.providers.requests).toHaveLength(0);
+        expect(app.logs.join('\n')).toContain('integrity check failed');
+      } finally {
+        await keys().update({ id: row.id }, { [column]: original });
+      }
+      expect((await testStored(alice)).data?.testProviderKey.health).toBe('VALID');
+    },
+  );
 
-  it('fails closed when a ciphertext is moved into another account\'s or another provider\'s row', async () => {
-    await app.gql(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: makeKey(AiProvider.OPENAI, 'VALID', 4), verify: false } }, gina);
-    await app.gql(AddProviderKeyDocument, { input: { provider: 'ANTHROPIC', apiKey: makeKey(AiProvider.ANTHROPIC), verify: false } }, alice);
+  it("fails closed when a ciphertext is moved into another account's or another provider's row", async () => {
+    await app.gql(
+      AddProviderKeyDocument,
+      { input: { provider: 'OPENAI', apiKey: makeKey(AiProvider.OPENAI, 'VALID', 4), verify: false } },
+      gina,
+    );
+    await app.gql(
+      AddProviderKeyDocument,
+      { input: { provider: 'ANTHROPIC', apiKey: makeKey(AiProvider.ANTHROPIC), verify: false } },
+      alice,
+    );
     const source = await keys().findOneByOrFail({ accountId: 'acct_acme', provider: AiProvider.OPENAI });
-    const material = { ciphertext: source.ciphertext, iv: source.iv, tag: source.tag, wrappedKey: source.wrappedKey, masterKeyVersion: source.masterKeyVersion };
+    const material = {
+      ciphertext: source.ciphertext,
+      iv: source.iv,
+      tag: source.tag,
+      wrappedKey: source.wrappedKey,
+      masterKeyVersion: source.masterKeyVersion,
+    };
     await keys().update({ accountId: 'acct_globex', provider: AiProvider.OPENAI }, material);
     await keys().update({ accountId: 'acct_acme', provider: AiProvider.ANTHROPIC }, material);
     app.providers.reset();
     for (const result of [await testStored(gina), await testStored(alice, 'ANTHROPIC')]) {
-      expect(result.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(result.errors?.[0]).toMatchObject({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
     }
     expect(app.providers.requests).toHaveLength(0);
     await app.gql(RemoveProviderKeyDocument, { provider: 'OPENAI' }, gina);
@@ -91,10 +126,18 @@ describe.each(DATABASES)('stored key encryption [%s]', (database) => {
     app.providers.reset();
     const tested = await testStored(alice);
     expect(tested.data?.testProviderKey).toMatchObject({ ok: true, health: 'VALID' });
-    expect(app.providers.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${apiKey}`]);
+    expect(app.providers.requests.map((request) => request.headers.authorization)).toEqual([
+      `Bearer ${apiKey}`,
+    ]);
 
-    await app.gql(AddProviderKeyDocument, { input: { provider: 'MISTRAL', apiKey: makeKey(AiProvider.MISTRAL), verify: false } }, alice);
-    const versions = Object.fromEntries((await keys().find()).map((row) => [row.provider, row.masterKeyVersion]));
+    await app.gql(
+      AddProviderKeyDocument,
+      { input: { provider: 'MISTRAL', apiKey: makeKey(AiProvider.MISTRAL), verify: false } },
+      alice,
+    );
+    const versions = Object.fromEntries(
+      (await keys().find()).map((row) => [row.provider, row.masterKeyVersion]),
+    );
     expect(versions).toEqual({ OPENAI: 1, MISTRAL: 2 });
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
   });
@@ -129,17 +172,26 @@ describe.each(DATABASES)('stored key encryption [%s]', (database) => {
 
   it('overwrites the key material with zeros of the same length, in place, before it deletes the row', async () => {
     // A trigger keeps what the row holds at the moment it is deleted.
-    await app.dataSource.query('CREATE TABLE deleted_key_material (ciphertext BLOB, iv BLOB, auth_tag BLOB, wrapped_key BLOB)');
-    const copy = 'INSERT INTO deleted_key_material VALUES (OLD.ciphertext, OLD.iv, OLD.auth_tag, OLD.wrapped_key)';
+    await app.dataSource.query(
+      'CREATE TABLE deleted_key_material (ciphertext BLOB, iv BLOB, auth_tag BLOB, wrapped_key BLOB)',
+    );
+    const copy =
+      'INSERT INTO deleted_key_material VALUES (OLD.ciphertext, OLD.iv, OLD.auth_tag, OLD.wrapped_key)';
     await app.dataSource.query(
       database === 'sqlite'
         ? `CREATE TRIGGER keep_deleted BEFORE DELETE ON provider_keys BEGIN ${copy}; END`
         : `CREATE TRIGGER keep_deleted BEFORE DELETE ON provider_keys FOR EACH ROW ${copy}`,
     );
     try {
-      await app.gql(AddProviderKeyDocument, { input: { provider: 'MISTRAL', apiKey: makeKey(AiProvider.MISTRAL), verify: false } }, alice);
+      await app.gql(
+        AddProviderKeyDocument,
+        { input: { provider: 'MISTRAL', apiKey: makeKey(AiProvider.MISTRAL), verify: false } },
+        alice,
+      );
       const row = await keys().findOneByOrFail({ accountId: 'acct_acme', provider: AiProvider.MISTRAL });
-      expect((await app.gql(RemoveProviderKeyDocument, { provider: 'MISTRAL' }, alice)).errors).toBeUndefined();
+      expect(
+        (await app.gql(RemoveProviderKeyDocument, { provider: 'MISTRAL' }, alice)).errors,
+      ).toBeUndefined();
 
       const kept: Record<string, Buffer>[] = await app.dataSource.query('SELECT * FROM deleted_key_material');
       expect(kept).toHaveLength(1);
@@ -162,7 +214,8 @@ async function dumpDatabase(app: TestApp): Promise<string> {
   for (const entity of app.dataSource.entityMetadatas) {
     const rows: Record<string, unknown>[] = await app.dataSource.query(`SELECT * FROM ${entity.tableName}`);
     for (const row of rows) {
-      for (const value of Object.values(row)) parts.push(Buffer.isBuffer(value) ? value.toString('hex') : String(value));
+      for (const value of Object.values(row))
+        parts.push(Buffer.isBuffer(value) ? value.toString('hex') : String(value));
     }
   }
   return parts.join('\n');

@@ -22,7 +22,11 @@ describe('MaskedKey', () => {
   it('refuses to be used as input, literal or variable', async () => {
     const literal = await graphql({ schema, source: '{ echo(key: "sk-abc") }' });
     expect(literal.errors?.[0].message).toMatch(/MaskedKey is output only/);
-    const variable = await graphql({ schema, source: 'query($k: MaskedKey) { echo(key: $k) }', variableValues: { k: 'sk-abc' } });
+    const variable = await graphql({
+      schema,
+      source: 'query($k: MaskedKey) { echo(key: $k) }',
+      variableValues: { k: 'sk-abc' },
+    });
     expect(variable.errors?.[0].message).toMatch(/MaskedKey is output only/);
     expect(variable.data).toBeUndefined();
   });

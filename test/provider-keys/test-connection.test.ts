@@ -10,9 +10,21 @@ import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { KeyHealth } from '../../src/providers/key-health.enum';
 import { ProviderKeyEvent } from '../../src/provider-keys/provider-key-event.entity';
 import { isOutboundPolicyError } from '../../src/providers/outbound-policy';
-import { type FakeProviders, type RecordedRequest, type Scenario, makeKey, mappedLookup } from '../support/fake-providers';
+import {
+  type FakeProviders,
+  type RecordedRequest,
+  type Scenario,
+  makeKey,
+  mappedLookup,
+} from '../support/fake-providers';
 import { keyFragmentsIn } from '../support/key-fragments';
-import { CASES, CONTRACT, MESSAGE, MISSING_MODELS, expectKeyOnlyInAuthHeader } from '../support/provider-cases';
+import {
+  CASES,
+  CONTRACT,
+  MESSAGE,
+  MISSING_MODELS,
+  expectKeyOnlyInAuthHeader,
+} from '../support/provider-cases';
 import { type GraphqlResult, type TestApp, describeEachDatabase } from '../support/test-app';
 
 // "Test Connection" as the settings screen uses it: testProviderKey with a candidate key, through the
@@ -37,14 +49,20 @@ interface ConnectAttempt {
   outcome: 'connected' | 'policy' | string;
 }
 const attempts: ConnectAttempt[] = [];
-type ConnectMessage = { connectParams: { protocol: string; hostname: string; port: string }; error?: unknown };
-const originOf = ({ protocol, hostname, port }: ConnectMessage['connectParams']) => `${protocol}//${hostname}${port ? `:${port}` : ''}`;
+type ConnectMessage = {
+  connectParams: { protocol: string; hostname: string; port: string };
+  error?: unknown;
+};
+const originOf = ({ protocol, hostname, port }: ConnectMessage['connectParams']) =>
+  `${protocol}//${hostname}${port ? `:${port}` : ''}`;
 const onConnected = (message: unknown) => {
   attempts.push({ origin: originOf((message as ConnectMessage).connectParams), outcome: 'connected' });
 };
 const onConnectError = (message: unknown) => {
   const { connectParams, error } = message as ConnectMessage;
-  const outcome = isOutboundPolicyError(error) ? 'policy' : String((error as { code?: unknown } | null)?.code ?? error);
+  const outcome = isOutboundPolicyError(error)
+    ? 'policy'
+    : String((error as { code?: unknown } | null)?.code ?? error);
   attempts.push({ origin: originOf(connectParams), outcome });
 };
 beforeAll(() => {
@@ -91,7 +109,12 @@ function logText(app: TestApp, from: number): string {
     .replaceAll(`:${app.providers.port}`, ':<port>');
 }
 
-async function exchange(app: TestApp, input: TestProviderKeyInput, token: string | undefined, lookups?: { calls: string[] }): Promise<Exchange> {
+async function exchange(
+  app: TestApp,
+  input: TestProviderKeyInput,
+  token: string | undefined,
+  lookups?: { calls: string[] },
+): Promise<Exchange> {
   const fake = app.providers;
   fake.reset();
   if (lookups) lookups.calls.length = 0;
@@ -157,7 +180,9 @@ function expectError(call: Exchange, code: string, extensions: Record<string, un
 }
 
 async function storedRows(app: TestApp): Promise<{ keys: number; events: number }> {
-  const [{ n }] = (await app.dataSource.query('SELECT COUNT(*) AS n FROM provider_keys')) as { n: number | string }[];
+  const [{ n }] = (await app.dataSource.query('SELECT COUNT(*) AS n FROM provider_keys')) as {
+    n: number | string;
+  }[];
   return { keys: Number(n), events: await app.dataSource.getRepository(ProviderKeyEvent).count() };
 }
 
@@ -194,7 +219,8 @@ describeEachDatabase(
     });
 
     const test = (input: TestProviderKeyInput) => exchange(app(), input, alice, lookup);
-    const testKey = (provider: AiProvider, apiKey: string) => test(candidate(app().providers, provider, apiKey));
+    const testKey = (provider: AiProvider, apiKey: string) =>
+      test(candidate(app().providers, provider, apiKey));
 
     // ---- SSRF through a customer's Azure endpoint ----------------------------------------------
     // First in this app: the control below must open the first connection to the fake's Azure host
@@ -218,7 +244,12 @@ describeEachDatabase(
           const key = makeKey(AZURE_OPENAI, 'VALID', 5);
           const call = await azure(`https://${hostFor(index)}`, key);
           expect(call.error).toBeUndefined();
-          expect(call.result).toMatchObject({ provider: 'AZURE_OPENAI', health: KeyHealth.PROVIDER_UNREACHABLE, ok: false, missingModels: [] });
+          expect(call.result).toMatchObject({
+            provider: 'AZURE_OPENAI',
+            health: KeyHealth.PROVIDER_UNREACHABLE,
+            ok: false,
+            missingModels: [],
+          });
           expect(call.result?.message).toMatch(MESSAGE[KeyHealth.PROVIDER_UNREACHABLE]);
           // The endpoint passed the input checks and was resolved when connecting, and the connection
           // failed because the outbound policy refused that address: not an input check, and not
@@ -255,7 +286,11 @@ describeEachDatabase(
         ['http', () => 'http://evil.openai.azure.com', HTTPS],
         ['http to the fake', (fake) => `http://evil.openai.azure.com:${fake.port}`, HTTPS],
         ['userinfo', () => 'https://user:secret@acme.openai.azure.com', USERINFO],
-        ['userinfo on the allowlisted fake', (fake) => `http://user:secret@${FAKE_AZURE_HOST}:${fake.port}`, USERINFO],
+        [
+          'userinfo on the allowlisted fake',
+          (fake) => `http://user:secret@${FAKE_AZURE_HOST}:${fake.port}`,
+          USERINFO,
+        ],
         ['a port', () => 'https://evil.openai.azure.com:8443', PORT],
         ['the port of the fake', (fake) => `https://evil.openai.azure.com:${fake.port}`, PORT],
         ['a path', () => 'https://acme.openai.azure.com/openai/deployments/gpt41', PATH],
@@ -266,33 +301,43 @@ describeEachDatabase(
         ['an IPv4 literal', () => 'https://169.254.169.254', HOST],
         ['an IPv6 literal', () => 'https://[::1]', HOST],
         ['the allowlisted fake as an IP literal', (fake) => `http://127.0.0.1:${fake.port}`, HOST],
-      ])(
-        'an endpoint with %s is BAD_USER_INPUT before any request',
-        async (_what, endpointOf, message) => {
-          const endpoint = endpointOf(app().providers);
-          const key = makeKey(AZURE_OPENAI, 'VALID', 6);
-          const call = await azure(endpoint, key);
-          const error = expectError(call, 'BAD_USER_INPUT', { field: 'endpoint' });
-          expect(error.message).toMatch(/^The Azure OpenAI endpoint /);
-          expect(error.message).toMatch(message);
-          expect(call.lookups).toEqual([]);
-          expectNoNetwork(call);
-          expectNoKeyIn(call, key);
+      ])('an endpoint with %s is BAD_USER_INPUT before any request', async (_what, endpointOf, message) => {
+        const endpoint = endpointOf(app().providers);
+        const key = makeKey(AZURE_OPENAI, 'VALID', 6);
+        const call = await azure(endpoint, key);
+        const error = expectError(call, 'BAD_USER_INPUT', { field: 'endpoint' });
+        expect(error.message).toMatch(/^The Azure OpenAI endpoint /);
+        expect(error.message).toMatch(message);
+        expect(call.lookups).toEqual([]);
+        expectNoNetwork(call);
+        expectNoKeyIn(call, key);
+      });
+
+      it.each(PROVIDERS)(
+        '%s: a REDIRECT answer is not followed: one request, PROVIDER_UNREACHABLE',
+        async (provider) => {
+          const call = await testKey(provider, makeKey(provider, 'REDIRECT', 7));
+          expect(call.result).toMatchObject({ health: KeyHealth.PROVIDER_UNREACHABLE, ok: false });
+          expect(call.requests.map((request) => request.url)).toEqual([CONTRACT[provider].url]);
         },
       );
-
-      it.each(PROVIDERS)('%s: a REDIRECT answer is not followed: one request, PROVIDER_UNREACHABLE', async (provider) => {
-        const call = await testKey(provider, makeKey(provider, 'REDIRECT', 7));
-        expect(call.result).toMatchObject({ health: KeyHealth.PROVIDER_UNREACHABLE, ok: false });
-        expect(call.requests.map((request) => request.url)).toEqual([CONTRACT[provider].url]);
-      });
     });
 
     // ---- every health of every provider ------------------------------------------------------
 
     const cases: [AiProvider, Scenario, KeyHealth, string[]][] = [
-      ...CASES.map(([provider, scenario, health]): [AiProvider, Scenario, KeyHealth, string[]] => [provider, scenario, health, []]),
-      ...PROVIDERS.map((provider): [AiProvider, Scenario, KeyHealth, string[]] => [provider, 'NOMODEL', KeyHealth.VALID, MISSING_MODELS[provider]]),
+      ...CASES.map(([provider, scenario, health]): [AiProvider, Scenario, KeyHealth, string[]] => [
+        provider,
+        scenario,
+        health,
+        [],
+      ]),
+      ...PROVIDERS.map((provider): [AiProvider, Scenario, KeyHealth, string[]] => [
+        provider,
+        'NOMODEL',
+        KeyHealth.VALID,
+        MISSING_MODELS[provider],
+      ]),
     ];
 
     describe.each(cases)('%s key answered %s', (provider, scenario, health, missing) => {
@@ -355,30 +400,58 @@ describeEachDatabase(
         [OPENAI, 'sk-'],
         [ANTHROPIC, 'sk-ant-'],
         [GOOGLE_GEMINI, 'AIza'],
-      ])('%s: a key without its prefix %s is BAD_USER_INPUT saying what to fix, before any connection', async (provider, prefix) => {
-        const full = makeKey(provider, 'VALID', 2);
-        expect(full.startsWith(prefix)).toBe(true);
-        const key = full.slice(prefix.length);
-        const call = await testKey(provider, key);
-        const error = expectError(call, 'BAD_USER_INPUT', { field: 'apiKey' });
-        expect(error.message).toContain(`start with "${prefix}"`);
-        expect(error.message).toMatch(/paste the secret key itself/);
-        expectNoNetwork(call);
-        expectNoKeyIn(call, key);
-      });
+      ])(
+        '%s: a key without its prefix %s is BAD_USER_INPUT saying what to fix, before any connection',
+        async (provider, prefix) => {
+          const full = makeKey(provider, 'VALID', 2);
+          expect(full.startsWith(prefix)).toBe(true);
+          const key = full.slice(prefix.length);
+          const call = await testKey(provider, key);
+          const error = expectError(call, 'BAD_USER_INPUT', { field: 'apiKey' });
+          expect(error.message).toContain(`start with "${prefix}"`);
+          expect(error.message).toMatch(/paste the secret key itself/);
+          expectNoNetwork(call);
+          expectNoKeyIn(call, key);
+        },
+      );
 
       const base = makeKey(MISTRAL, 'VALID', 3);
       const openAi = makeKey(OPENAI, 'VALID', 3);
       it.each([
-        ['an inner space', OPENAI, `${openAi.slice(0, 20)} ${openAi.slice(20)}`, /spaces, line breaks or invisible/],
-        ['an inner tab', MISTRAL, `${base.slice(0, 16)}\t${base.slice(16)}`, /spaces, line breaks or invisible/],
-        ['an inner line break', ANTHROPIC, `${makeKey(ANTHROPIC).slice(0, 50)}\r\n${makeKey(ANTHROPIC).slice(50)}`, /spaces, line breaks or invisible/],
+        [
+          'an inner space',
+          OPENAI,
+          `${openAi.slice(0, 20)} ${openAi.slice(20)}`,
+          /spaces, line breaks or invisible/,
+        ],
+        [
+          'an inner tab',
+          MISTRAL,
+          `${base.slice(0, 16)}\t${base.slice(16)}`,
+          /spaces, line breaks or invisible/,
+        ],
+        [
+          'an inner line break',
+          ANTHROPIC,
+          `${makeKey(ANTHROPIC).slice(0, 50)}\r\n${makeKey(ANTHROPIC).slice(50)}`,
+          /spaces, line breaks or invisible/,
+        ],
         ['a NUL', MISTRAL, `${base.slice(0, 16)}\u0000${base.slice(16)}`, /spaces, line breaks or invisible/],
         ['a DEL', MISTRAL, `${base.slice(0, 16)}\u007f${base.slice(16)}`, /spaces, line breaks or invisible/],
-        ['a zero-width space', GOOGLE_GEMINI, `${makeKey(GOOGLE_GEMINI).slice(0, 20)}\u200b${makeKey(GOOGLE_GEMINI).slice(20)}`, /spaces, line breaks or invisible/],
+        [
+          'a zero-width space',
+          GOOGLE_GEMINI,
+          `${makeKey(GOOGLE_GEMINI).slice(0, 20)}\u200b${makeKey(GOOGLE_GEMINI).slice(20)}`,
+          /spaces, line breaks or invisible/,
+        ],
         ['19 characters', MISTRAL, base.slice(0, 19), /20 to 512 characters/],
         ['19 characters with its prefix', OPENAI, openAi.slice(0, 19), /20 to 512 characters/],
-        ['513 characters', OPENAI, `${openAi}${openAi}${openAi}${openAi}${openAi}`.slice(0, 513), /20 to 512 characters/],
+        [
+          '513 characters',
+          OPENAI,
+          `${openAi}${openAi}${openAi}${openAi}${openAi}`.slice(0, 513),
+          /20 to 512 characters/,
+        ],
         ['5000 characters', MISTRAL, base.repeat(160).slice(0, 5000), /too long/],
       ])('a key with %s is BAD_USER_INPUT, before any connection', async (_what, provider, key, message) => {
         const call = await testKey(provider, key);
@@ -427,20 +500,30 @@ describeEachDatabase(
       const calls = await Promise.all(
         PROVIDERS.map(async (provider) => {
           const started = Date.now();
-          const body = await app().gql(TestProviderKeyDocument, { input: candidate(fake, provider, makeKey(provider, 'SLOW')) }, alice);
+          const body = await app().gql(
+            TestProviderKeyDocument,
+            { input: candidate(fake, provider, makeKey(provider, 'SLOW')) },
+            alice,
+          );
           return { provider, elapsed: Date.now() - started, body };
         }),
       );
       for (const { provider, elapsed, body } of calls) {
         expect(body.errors).toBeUndefined();
-        expect(body.data?.testProviderKey).toMatchObject({ provider, health: KeyHealth.PROVIDER_UNREACHABLE, ok: false });
+        expect(body.data?.testProviderKey).toMatchObject({
+          provider,
+          health: KeyHealth.PROVIDER_UNREACHABLE,
+          ok: false,
+        });
         expect(body.data?.testProviderKey.message).toMatch(MESSAGE[KeyHealth.PROVIDER_UNREACHABLE]);
         expect(elapsed).toBeGreaterThanOrEqual(900); // the provider was waited for, not refused at once
         expect(elapsed).toBeLessThan(2000);
       }
       // One request per provider, and none later: no retry after the deadline.
       await new Promise((resolve) => setTimeout(resolve, 250));
-      expect(fake.requests.map((request) => request.url).sort()).toEqual(PROVIDERS.map((provider) => CONTRACT[provider].url).sort());
+      expect(fake.requests.map((request) => request.url).sort()).toEqual(
+        PROVIDERS.map((provider) => CONTRACT[provider].url).sort(),
+      );
     });
   },
   { env: { PROVIDER_TIMEOUT_MS: '1000' }, slowMs: 5000 },
@@ -454,19 +537,28 @@ describeEachDatabase(
       const fake = app().providers;
       fake.reset();
       // Distinct keys (makeKey repeats itself every 10 seeds), so a mix-up between requests would show.
-      const keys = Array.from({ length: 50 }, (_, i) => `${makeKey(OPENAI, 'DELAY500').slice(0, -2)}${String(i).padStart(2, '0')}`);
+      const keys = Array.from(
+        { length: 50 },
+        (_, i) => `${makeKey(OPENAI, 'DELAY500').slice(0, -2)}${String(i).padStart(2, '0')}`,
+      );
       const started = Date.now();
       const bodies = await Promise.all(
-        keys.map((apiKey) => app().gql(TestProviderKeyDocument, { input: { provider: 'OPENAI', apiKey } }, alice)),
+        keys.map((apiKey) =>
+          app().gql(TestProviderKeyDocument, { input: { provider: 'OPENAI', apiKey } }, alice),
+        ),
       );
       const elapsed = Date.now() - started;
       expect(bodies.map((body) => body.errors)).toEqual(Array(50).fill(undefined));
-      expect(bodies.map((body) => body.data?.testProviderKey.health)).toEqual(Array(50).fill(KeyHealth.VALID));
+      expect(bodies.map((body) => body.data?.testProviderKey.health)).toEqual(
+        Array(50).fill(KeyHealth.VALID),
+      );
       expect(elapsed).toBeGreaterThanOrEqual(500); // the fake's delay really applied
       // One after the other would take 50 × 500 ms = 25 s. The bound proves the tests run side by
       // side (concurrency), not that they are fast; it leaves room for a loaded machine.
       expect(elapsed).toBeLessThan(10_000);
-      expect(fake.requests.map((request) => request.headers.authorization).sort()).toEqual(keys.map((key) => `Bearer ${key}`).sort());
+      expect(fake.requests.map((request) => request.headers.authorization).sort()).toEqual(
+        keys.map((key) => `Bearer ${key}`).sort(),
+      );
     });
   },
   { env: { TEST_RATE_LIMIT_PER_MINUTE: '1000' } },
@@ -483,7 +575,11 @@ describeEachDatabase('Test Connection rate limit', (app) => {
 
     for (let i = 0; i < 10; i++) {
       const body = await app().gql(TestProviderKeyDocument, { input }, alice);
-      expect({ i, errors: body.errors, health: body.data?.testProviderKey.health }).toEqual({ i, errors: undefined, health: KeyHealth.VALID });
+      expect({ i, errors: body.errors, health: body.data?.testProviderKey.health }).toEqual({
+        i,
+        errors: undefined,
+        health: KeyHealth.VALID,
+      });
     }
     expect(app().providers.requests).toHaveLength(10);
     const eleventh = await exchange(app(), input, alice);

@@ -3,9 +3,20 @@ import { KeyHealth } from '../../src/providers/key-health.enum';
 import { ConnectionTester, type ConnectionTestResult } from '../../src/providers/connection-tester';
 import { normalizeCandidate } from '../../src/providers/adapters';
 import { displayNameOf } from '../../src/providers/adapters';
-import { type FakeProviders, type RecordedRequest, makeKey, startFakeProviders } from '../support/fake-providers';
+import {
+  type FakeProviders,
+  type RecordedRequest,
+  makeKey,
+  startFakeProviders,
+} from '../support/fake-providers';
 import { keyFragmentsIn } from '../support/key-fragments';
-import { CASES, CONTRACT, MESSAGE, MISSING_MODELS, expectKeyOnlyInAuthHeader } from '../support/provider-cases';
+import {
+  CASES,
+  CONTRACT,
+  MESSAGE,
+  MISSING_MODELS,
+  expectKeyOnlyInAuthHeader,
+} from '../support/provider-cases';
 
 // "Test Connection" through real HTTP against the fake providers: for every provider, every health
 // it can produce, the one request it makes, and what a customer reads afterwards.
@@ -31,7 +42,12 @@ beforeEach(() => fake.reset());
 async function testKey(provider: AiProvider, apiKey: string): Promise<ConnectionTestResult> {
   const azure = provider === AiProvider.AZURE_OPENAI;
   const candidate = normalizeCandidate(
-    { provider, apiKey, endpoint: azure ? fake.azureEndpoint : null, deployment: azure ? 'gpt41-prod' : null },
+    {
+      provider,
+      apiKey,
+      endpoint: azure ? fake.azureEndpoint : null,
+      deployment: azure ? 'gpt41-prod' : null,
+    },
     fake.allowlist,
   );
   return tester.test(candidate);
@@ -77,17 +93,20 @@ describe.each(CASES)('%s key answered %s', (provider, scenario, health) => {
   });
 });
 
-describe.each(Object.entries(MISSING_MODELS) as [AiProvider, string[]][])('%s key that cannot use every model', (provider, missing) => {
-  it('is VALID but not ok, and names the models to enable', async () => {
-    const key = makeKey(provider, 'NOMODEL');
-    const result = await testKey(provider, key);
-    expect(result).toMatchObject({ health: VALID, ok: false, missingModels: missing });
-    for (const model of missing) expect(result.message).toContain(model);
-    expect(result.message).toContain(displayNameOf(provider));
-    expect(fake.requests).toHaveLength(1);
-    expect(keyFragmentsIn(visibleText(result), key)).toEqual([]);
-  });
-});
+describe.each(Object.entries(MISSING_MODELS) as [AiProvider, string[]][])(
+  '%s key that cannot use every model',
+  (provider, missing) => {
+    it('is VALID but not ok, and names the models to enable', async () => {
+      const key = makeKey(provider, 'NOMODEL');
+      const result = await testKey(provider, key);
+      expect(result).toMatchObject({ health: VALID, ok: false, missingModels: missing });
+      for (const model of missing) expect(result.message).toContain(model);
+      expect(result.message).toContain(displayNameOf(provider));
+      expect(fake.requests).toHaveLength(1);
+      expect(keyFragmentsIn(visibleText(result), key)).toEqual([]);
+    });
+  },
+);
 
 describe.each([ANTHROPIC, GOOGLE_GEMINI])('%s paginated model list', (provider) => {
   it('follows the cursor to a second page, one request per page, key only in the header', async () => {
@@ -96,8 +115,14 @@ describe.each([ANTHROPIC, GOOGLE_GEMINI])('%s paginated model list', (provider) 
     expect(result).toMatchObject({ health: VALID, ok: true, missingModels: [] });
     expect(fake.requests.map((request) => request.url)).toEqual(
       provider === ANTHROPIC
-        ? ['/anthropic/v1/models?limit=1000', '/anthropic/v1/models?limit=1000&after_id=claude-3-haiku-20240307']
-        : ['/gemini/v1beta/models?pageSize=1000', '/gemini/v1beta/models?pageSize=1000&pageToken=page-2-token'],
+        ? [
+            '/anthropic/v1/models?limit=1000',
+            '/anthropic/v1/models?limit=1000&after_id=claude-3-haiku-20240307',
+          ]
+        : [
+            '/gemini/v1beta/models?pageSize=1000',
+            '/gemini/v1beta/models?pageSize=1000&pageToken=page-2-token',
+          ],
     );
     for (const request of fake.requests) expectKeyOnlyInAuthHeader(request, provider, key);
   });
@@ -111,20 +136,26 @@ describe.each([ANTHROPIC, GOOGLE_GEMINI])('%s paginated model list', (provider) 
 });
 
 describe('key input on the way to a test', () => {
-  it.each(Object.values(AiProvider))('%s: a key with surrounding whitespace is trimmed and works', async (provider) => {
-    const key = makeKey(provider);
-    const result = await testKey(provider, `\n  ${key} \t`);
-    expect(result).toMatchObject({ health: VALID, ok: true });
-    expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0].headers[CONTRACT[provider].authHeader]).toBe(CONTRACT[provider].auth(key));
-  });
+  it.each(Object.values(AiProvider))(
+    '%s: a key with surrounding whitespace is trimmed and works',
+    async (provider) => {
+      const key = makeKey(provider);
+      const result = await testKey(provider, `\n  ${key} \t`);
+      expect(result).toMatchObject({ health: VALID, ok: true });
+      expect(fake.requests).toHaveLength(1);
+      expect(fake.requests[0].headers[CONTRACT[provider].authHeader]).toBe(CONTRACT[provider].auth(key));
+    },
+  );
 
   it.each([
     [OPENAI, (key: string) => key.slice(3)],
     [ANTHROPIC, (key: string) => key.slice(7)],
     [GOOGLE_GEMINI, (key: string) => key.slice(4)],
   ])('%s: a key without its prefix is refused as input and nothing is sent', async (provider, strip) => {
-    await expect(testKey(provider, strip(makeKey(provider)))).rejects.toMatchObject({ name: 'ProviderInputError', field: 'apiKey' });
+    await expect(testKey(provider, strip(makeKey(provider)))).rejects.toMatchObject({
+      name: 'ProviderInputError',
+      field: 'apiKey',
+    });
     expect(fake.requests).toHaveLength(0);
     expect(fake.connections).toBe(0);
   });

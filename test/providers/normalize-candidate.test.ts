@@ -49,18 +49,40 @@ describe('key input', () => {
   });
 
   it.each([
-    [AiProvider.OPENAI, AiProvider.ANTHROPIC, 'This looks like a key for Anthropic (it starts with "sk-ant-"): choose Anthropic as the provider, or paste your OpenAI key (it starts with "sk-").'],
-    [AiProvider.ANTHROPIC, AiProvider.OPENAI, 'This looks like a key for OpenAI (it starts with "sk-"): choose OpenAI as the provider, or paste your Anthropic key (it starts with "sk-ant-").'],
-    [AiProvider.MISTRAL, AiProvider.GOOGLE_GEMINI, 'This looks like a key for Google Gemini (it starts with "AIza"): choose Google Gemini as the provider, or paste your Mistral AI key.'],
-    [AiProvider.AZURE_OPENAI, AiProvider.ANTHROPIC, 'This looks like a key for Anthropic (it starts with "sk-ant-"): choose Anthropic as the provider, or paste your Azure OpenAI key.'],
-  ])('%s: a key of %s is refused naming the provider it belongs to, without quoting it', (provider, other, message) => {
-    const apiKey = makeKey(other);
-    const input = provider === AiProvider.AZURE_OPENAI ? { provider, apiKey, endpoint: 'https://acme.openai.azure.com', deployment: 'gpt41' } : { provider, apiKey };
-    const error = rejection(input);
-    expect(error.field).toBe('apiKey');
-    expect(error.message).toBe(message);
-    expect(keyFragmentsIn(error.message, apiKey, [adapterFor(other).keyPrefix!])).toEqual([]);
-  });
+    [
+      AiProvider.OPENAI,
+      AiProvider.ANTHROPIC,
+      'This looks like a key for Anthropic (it starts with "sk-ant-"): choose Anthropic as the provider, or paste your OpenAI key (it starts with "sk-").',
+    ],
+    [
+      AiProvider.ANTHROPIC,
+      AiProvider.OPENAI,
+      'This looks like a key for OpenAI (it starts with "sk-"): choose OpenAI as the provider, or paste your Anthropic key (it starts with "sk-ant-").',
+    ],
+    [
+      AiProvider.MISTRAL,
+      AiProvider.GOOGLE_GEMINI,
+      'This looks like a key for Google Gemini (it starts with "AIza"): choose Google Gemini as the provider, or paste your Mistral AI key.',
+    ],
+    [
+      AiProvider.AZURE_OPENAI,
+      AiProvider.ANTHROPIC,
+      'This looks like a key for Anthropic (it starts with "sk-ant-"): choose Anthropic as the provider, or paste your Azure OpenAI key.',
+    ],
+  ])(
+    '%s: a key of %s is refused naming the provider it belongs to, without quoting it',
+    (provider, other, message) => {
+      const apiKey = makeKey(other);
+      const input =
+        provider === AiProvider.AZURE_OPENAI
+          ? { provider, apiKey, endpoint: 'https://acme.openai.azure.com', deployment: 'gpt41' }
+          : { provider, apiKey };
+      const error = rejection(input);
+      expect(error.field).toBe('apiKey');
+      expect(error.message).toBe(message);
+      expect(keyFragmentsIn(error.message, apiKey, [adapterFor(other).keyPrefix!])).toEqual([]);
+    },
+  );
 
   it.each([
     ['an inner space', (key: string) => `${key.slice(0, 30)} ${key.slice(30)}`, /spaces/],
@@ -74,7 +96,10 @@ describe('key input', () => {
   ])('refuses a key with %s and says what to fix', (_what, mangle, fix) => {
     for (const provider of Object.values(AiProvider)) {
       const apiKey = mangle(makeKey(provider));
-      const input = provider === AiProvider.AZURE_OPENAI ? { ...azure('https://acme.openai.azure.com'), apiKey } : { provider, apiKey };
+      const input =
+        provider === AiProvider.AZURE_OPENAI
+          ? { ...azure('https://acme.openai.azure.com'), apiKey }
+          : { provider, apiKey };
       const error = rejection(input);
       expect(error.field).toBe('apiKey');
       expect(error.message).toMatch(fix);
@@ -93,7 +118,9 @@ describe('key input', () => {
     '%s refuses an endpoint and a deployment, but not blank ones',
     (provider) => {
       const apiKey = makeKey(provider);
-      expect(rejection({ provider, apiKey, endpoint: 'https://acme.openai.azure.com' }).field).toBe('endpoint');
+      expect(rejection({ provider, apiKey, endpoint: 'https://acme.openai.azure.com' }).field).toBe(
+        'endpoint',
+      );
       expect(rejection({ provider, apiKey, deployment: 'gpt41' }).field).toBe('deployment');
       expect(normalizeCandidate({ provider, apiKey, endpoint: ' ', deployment: '' }, [])).toMatchObject({
         endpoint: null,
@@ -157,7 +184,9 @@ describe('Azure endpoint and deployment', () => {
   });
 
   it.each([['gpt-4.1'], ['prod_gpt41'], ['A'], ['x'.repeat(64)]])('accepts deployment %s', (deployment) => {
-    expect(normalizeCandidate(azure('https://acme.openai.azure.com', deployment), []).deployment).toBe(deployment);
+    expect(normalizeCandidate(azure('https://acme.openai.azure.com', deployment), []).deployment).toBe(
+      deployment,
+    );
   });
 
   it.each([[null], [''], ['..'], ['.hidden'], ['-x'], ['a/b'], ['a b'], ['x'.repeat(65)], ['gpt?x=1']])(

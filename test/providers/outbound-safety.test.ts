@@ -44,7 +44,12 @@ function newTester(overrides: Partial<ProviderSettings> = {}): ConnectionTester 
 function candidateFor(provider: AiProvider, scenario: Scenario = 'VALID', endpoint = fake.azureEndpoint) {
   const azure = provider === AiProvider.AZURE_OPENAI;
   return normalizeCandidate(
-    { provider, apiKey: makeKey(provider, scenario), endpoint: azure ? endpoint : null, deployment: azure ? 'gpt41' : null },
+    {
+      provider,
+      apiKey: makeKey(provider, scenario),
+      endpoint: azure ? endpoint : null,
+      deployment: azure ? 'gpt41' : null,
+    },
     fake.allowlist,
   );
 }
@@ -56,16 +61,19 @@ async function waitFor(condition: () => boolean, ms = 2000): Promise<boolean> {
 }
 
 describe('deadlines and body limits', () => {
-  it.each(Object.values(AiProvider))('%s: a provider slower than the timeout is PROVIDER_UNREACHABLE within timeout + 1 s', async (provider) => {
-    const tester = newTester({ timeoutMs: 1000 });
-    const started = Date.now();
-    const result = await tester.test(candidateFor(provider, 'SLOW'));
-    const elapsed = Date.now() - started;
-    expect(result).toMatchObject({ health: KeyHealth.PROVIDER_UNREACHABLE, ok: false });
-    expect(elapsed).toBeGreaterThanOrEqual(900);
-    expect(elapsed).toBeLessThan(2000);
-    expect(fake.requests).toHaveLength(1); // no retry after the timeout
-  });
+  it.each(Object.values(AiProvider))(
+    '%s: a provider slower than the timeout is PROVIDER_UNREACHABLE within timeout + 1 s',
+    async (provider) => {
+      const tester = newTester({ timeoutMs: 1000 });
+      const started = Date.now();
+      const result = await tester.test(candidateFor(provider, 'SLOW'));
+      const elapsed = Date.now() - started;
+      expect(result).toMatchObject({ health: KeyHealth.PROVIDER_UNREACHABLE, ok: false });
+      expect(elapsed).toBeGreaterThanOrEqual(900);
+      expect(elapsed).toBeLessThan(2000);
+      expect(fake.requests).toHaveLength(1); // no retry after the timeout
+    },
+  );
 
   it('cuts a body that drips slowly at the deadline and closes the stream', async () => {
     const tester = newTester({ timeoutMs: 1000 });
@@ -89,7 +97,11 @@ describe('deadlines and body limits', () => {
     const client = new OutboundClient({ timeoutMs: 10_000, allowlist: fake.allowlist });
     clients.push(client);
     const key = makeKey(AiProvider.OPENAI, 'ENDLESS');
-    const outcome = await client.get(`${fake.baseUrls.OPENAI}/models`, { authorization: `Bearer ${key}` }, AbortSignal.timeout(10_000));
+    const outcome = await client.get(
+      `${fake.baseUrls.OPENAI}/models`,
+      { authorization: `Bearer ${key}` },
+      AbortSignal.timeout(10_000),
+    );
     expect(outcome).toEqual({ kind: 'oversized' });
     expect(MAX_BODY_BYTES).toBe(1024 * 1024);
   });
@@ -109,12 +121,15 @@ describe('deadlines and body limits', () => {
 });
 
 describe('redirects', () => {
-  it.each(Object.values(AiProvider))('%s: a redirect is not followed and is PROVIDER_UNREACHABLE', async (provider) => {
-    const result = await newTester().test(candidateFor(provider, 'REDIRECT'));
-    expect(result.health).toBe(KeyHealth.PROVIDER_UNREACHABLE);
-    expect(fake.requests).toHaveLength(1);
-    expect(fake.requests.some((request) => request.url.includes('redirect-target'))).toBe(false);
-  });
+  it.each(Object.values(AiProvider))(
+    '%s: a redirect is not followed and is PROVIDER_UNREACHABLE',
+    async (provider) => {
+      const result = await newTester().test(candidateFor(provider, 'REDIRECT'));
+      expect(result.health).toBe(KeyHealth.PROVIDER_UNREACHABLE);
+      expect(fake.requests).toHaveLength(1);
+      expect(fake.requests.some((request) => request.url.includes('redirect-target'))).toBe(false);
+    },
+  );
 });
 
 describe('outbound policy: scheme, port and allowlist', () => {
@@ -152,7 +167,10 @@ describe('outbound policy: scheme, port and allowlist', () => {
   ])('the outbound client refuses %s (%s) by policy', async (url) => {
     const client = new OutboundClient({ timeoutMs: 2000, allowlist: [], lookup: mappedLookup({}) });
     clients.push(client);
-    expect(await client.get(url, {}, AbortSignal.timeout(2000))).toEqual({ kind: 'unreachable', cause: 'policy' });
+    expect(await client.get(url, {}, AbortSignal.timeout(2000))).toEqual({
+      kind: 'unreachable',
+      cause: 'policy',
+    });
   });
 });
 
@@ -182,19 +200,29 @@ describe('outbound policy: where a customer endpoint resolves', () => {
   async function probe(lookup: FakeLookup) {
     const client = new OutboundClient({ timeoutMs: 2000, allowlist: fake.allowlist, lookup });
     clients.push(client);
-    return client.get(`${endpoint}/openai/models?api-version=2024-10-21`, { 'api-key': makeKey(AiProvider.AZURE_OPENAI) }, AbortSignal.timeout(2000));
+    return client.get(
+      `${endpoint}/openai/models?api-version=2024-10-21`,
+      { 'api-key': makeKey(AiProvider.AZURE_OPENAI) },
+      AbortSignal.timeout(2000),
+    );
   }
 
-  it.each(targets)('a name resolving to %s is PROVIDER_UNREACHABLE, refused at connect time', async (address) => {
-    const lookup = mappedLookup({ 'acme.openai.azure.com': address });
-    const tester = newTester({ lookup, timeoutMs: 2000 });
-    const result = await tester.test(candidateFor(AiProvider.AZURE_OPENAI, 'VALID', endpoint));
-    expect(result).toMatchObject({ health: KeyHealth.PROVIDER_UNREACHABLE, ok: false });
-    expect(lookup.calls).toContain('acme.openai.azure.com');
-    expect(fake.connections).toBe(0);
-    // The refusal is the policy's, not a closed port 443 on that address.
-    expect(await probe(mappedLookup({ 'acme.openai.azure.com': address }))).toEqual({ kind: 'unreachable', cause: 'policy' });
-  });
+  it.each(targets)(
+    'a name resolving to %s is PROVIDER_UNREACHABLE, refused at connect time',
+    async (address) => {
+      const lookup = mappedLookup({ 'acme.openai.azure.com': address });
+      const tester = newTester({ lookup, timeoutMs: 2000 });
+      const result = await tester.test(candidateFor(AiProvider.AZURE_OPENAI, 'VALID', endpoint));
+      expect(result).toMatchObject({ health: KeyHealth.PROVIDER_UNREACHABLE, ok: false });
+      expect(lookup.calls).toContain('acme.openai.azure.com');
+      expect(fake.connections).toBe(0);
+      // The refusal is the policy's, not a closed port 443 on that address.
+      expect(await probe(mappedLookup({ 'acme.openai.azure.com': address }))).toEqual({
+        kind: 'unreachable',
+        cause: 'policy',
+      });
+    },
+  );
 
   it('refuses an answer that mixes a public decoy with a private address', async () => {
     expect(await probe(mappedLookup({ 'acme.openai.azure.com': ['20.42.0.1', '127.0.0.1'] }))).toEqual({
@@ -220,7 +248,9 @@ describe('outbound policy: where a customer endpoint resolves', () => {
 
   it('never throws for an unresolvable host', async () => {
     const tester = newTester({ lookup: mappedLookup({}) });
-    const result = await tester.test(candidateFor(AiProvider.AZURE_OPENAI, 'VALID', 'https://nowhere.openai.azure.com'));
+    const result = await tester.test(
+      candidateFor(AiProvider.AZURE_OPENAI, 'VALID', 'https://nowhere.openai.azure.com'),
+    );
     expect(result.health).toBe(KeyHealth.PROVIDER_UNREACHABLE);
   });
 });

@@ -30,7 +30,11 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
   beforeAll(async () => {
     app = await startTestApp(database, { env: { BYOK_MASTER_KEYS: `1:${v1}` } });
     const keyring = parseKeyring(`1:${v1}`);
-    const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ id: `acct_bulk_${String(i).padStart(4, '0')}`, name: `Bulk ${i}`, plan: Plan.GROWTH }));
+    const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({
+      id: `acct_bulk_${String(i).padStart(4, '0')}`,
+      name: `Bulk ${i}`,
+      plan: Plan.GROWTH,
+    }));
     await app.dataSource.getRepository(Account).insert(accounts);
     const rows = accounts.flatMap((account) =>
       Object.values(AiProvider).map((provider) => {
@@ -38,15 +42,30 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
         const apiKey = `sk-${crypto.randomBytes(24).toString('hex')}`;
         plaintexts.set(id, apiKey);
         return {
-          id, accountId: account.id, provider, lastFour: apiKey.slice(-4), label: null, endpoint: null, deployment: null,
-          health: KeyHealth.UNTESTED, lastTestedAt: null, lastTestMessage: null, version: 1, createdBy: 'user_bulk',
+          id,
+          accountId: account.id,
+          provider,
+          lastFour: apiKey.slice(-4),
+          label: null,
+          endpoint: null,
+          deployment: null,
+          health: KeyHealth.UNTESTED,
+          lastTestedAt: null,
+          lastTestMessage: null,
+          version: 1,
+          createdBy: 'user_bulk',
           ...sealKey(apiKey, { accountId: account.id, provider, keyId: id }, keyring),
         };
       }),
     );
-    for (let i = 0; i < rows.length; i += 100) await app.dataSource.getRepository(ProviderKey).insert(rows.slice(i, i + 100));
+    for (let i = 0; i < rows.length; i += 100)
+      await app.dataSource.getRepository(ProviderKey).insert(rows.slice(i, i + 100));
     await app.stop(true);
-    env = { DATA_DIR: app.dataDir, BYOK_MASTER_KEYS: `1:${v1},2:${v2}`, ...(app.env.DATABASE_URL ? { DATABASE_URL: app.env.DATABASE_URL } : {}) };
+    env = {
+      DATA_DIR: app.dataDir,
+      BYOK_MASTER_KEYS: `1:${v1},2:${v2}`,
+      ...(app.env.DATABASE_URL ? { DATABASE_URL: app.env.DATABASE_URL } : {}),
+    };
   }, 120_000);
 
   afterAll(async () => {
@@ -61,14 +80,22 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('master key version 1: 1000 keys\n');
     expect(result.stdout).toContain('master key version 2: 0 keys (current: new keys are sealed under it)\n');
-    expect(result.stdout).toContain('1000 key(s) are not under the current version yet: run npm run keys:rewrap');
-    expect(result.stdout).toContain('BYOK_MASTER_KEYS holds no old master key version that could be removed.\n');
+    expect(result.stdout).toContain(
+      '1000 key(s) are not under the current version yet: run npm run keys:rewrap',
+    );
+    expect(result.stdout).toContain(
+      'BYOK_MASTER_KEYS holds no old master key version that could be removed.\n',
+    );
   });
 
   it('resumes a rewrap killed halfway and ends with every key readable under version 2 alone', async () => {
-    const child = spawn(process.execPath, [distEntry('cli/keys-rewrap.js'), '--batch', '10'], { env: { PATH: process.env.PATH, ...env } });
+    const child = spawn(process.execPath, [distEntry('cli/keys-rewrap.js'), '--batch', '10'], {
+      env: { PATH: process.env.PATH, ...env },
+    });
     let output = '';
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const done = Number(/rewrapped (\d+)/.exec(output.split('\n').filter(Boolean).at(-1) ?? '')?.[1] ?? 0);
@@ -78,7 +105,8 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
     expect(output).not.toContain('Done');
 
     const halfway = status().stdout;
-    const under = (version: number) => Number(new RegExp(`master key version ${version}: (\\d+) key`).exec(halfway)?.[1]);
+    const under = (version: number) =>
+      Number(new RegExp(`master key version ${version}: (\\d+) key`).exec(halfway)?.[1]);
     expect(under(1)).toBeGreaterThan(0);
     expect(under(2)).toBeGreaterThanOrEqual(100);
     expect(under(1) + under(2)).toBe(1000);
@@ -91,17 +119,28 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
 
     const final = status();
     expect(final.stdout).toContain('master key version 1: 0 keys\n');
-    expect(final.stdout).toContain('master key version 2: 1000 keys (current: new keys are sealed under it)\n');
+    expect(final.stdout).toContain(
+      'master key version 2: 1000 keys (current: new keys are sealed under it)\n',
+    );
     expect(final.stdout).toContain('Every stored key is under the current version.');
-    expect(final.stdout).toContain('Master key version(s) 1 no longer needed by any stored key: can be removed from BYOK_MASTER_KEYS.\n');
+    expect(final.stdout).toContain(
+      'Master key version(s) 1 no longer needed by any stored key: can be removed from BYOK_MASTER_KEYS.\n',
+    );
 
     // Read back with a keyring that no longer has version 1.
-    app = await startTestApp(database, { env: { ...app.env, BYOK_MASTER_KEYS: `2:${v2}` }, providers: app.providers, dataDir: app.dataDir, databaseUrl: app.env.DATABASE_URL });
+    app = await startTestApp(database, {
+      env: { ...app.env, BYOK_MASTER_KEYS: `2:${v2}` },
+      providers: app.providers,
+      dataDir: app.dataDir,
+      databaseUrl: app.env.DATABASE_URL,
+    });
     const onlyV2 = parseKeyring(`2:${v2}`);
     const rows = await app.dataSource.getRepository(ProviderKey).find({ where: { createdBy: 'user_bulk' } });
     expect(rows).toHaveLength(1000);
     for (const row of rows) {
-      expect(openKey(row, { accountId: row.accountId, provider: row.provider, keyId: row.id }, onlyV2)).toBe(plaintexts.get(row.id));
+      expect(openKey(row, { accountId: row.accountId, provider: row.provider, keyId: row.id }, onlyV2)).toBe(
+        plaintexts.get(row.id),
+      );
     }
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
 
@@ -135,14 +174,22 @@ describe.each(DATABASES)('keys:rewrap racing a rotation [%s]', (database) => {
   });
 
   it('skips a key rotated between its read and its write, which still opens, and moves it on the next run', async () => {
-    const added = await app.gql(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: makeKey(AiProvider.OPENAI), verify: false } }, alice);
+    const added = await app.gql(
+      AddProviderKeyDocument,
+      { input: { provider: 'OPENAI', apiKey: makeKey(AiProvider.OPENAI), verify: false } },
+      alice,
+    );
     expect(added.errors).toBeUndefined();
 
     const store = new ProviderKeyStore(app.dataSource, ring);
     const batch = await store.readRewrapBatch('', 10);
     expect(batch.map((key) => key.accountId)).toEqual(['acct_acme']);
     const rotatedKey = makeKey(AiProvider.OPENAI, 'VALID', 1);
-    const rotated = await app.gql(RotateProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: rotatedKey, verify: false } }, alice);
+    const rotated = await app.gql(
+      RotateProviderKeyDocument,
+      { input: { provider: 'OPENAI', apiKey: rotatedKey, verify: false } },
+      alice,
+    );
     expect(rotated.data?.rotateProviderKey.version).toBe(2);
     expect(await store.writeRewrapBatch(batch)).toEqual({ rewrapped: 0, skipped: 1 });
 
@@ -153,6 +200,12 @@ describe.each(DATABASES)('keys:rewrap racing a rotation [%s]', (database) => {
     expect(await rewrapAll(store, { batchSize: 10 })).toEqual({ rewrapped: 1, skipped: 0, remaining: 0 });
     const moved = await app.dataSource.getRepository(ProviderKey).findOneByOrFail({ accountId: 'acct_acme' });
     expect(moved.masterKeyVersion).toBe(2);
-    expect(openKey(moved, { accountId: moved.accountId, provider: moved.provider, keyId: moved.id }, parseKeyring(`2:${v2}`))).toBe(rotatedKey);
+    expect(
+      openKey(
+        moved,
+        { accountId: moved.accountId, provider: moved.provider, keyId: moved.id },
+        parseKeyring(`2:${v2}`),
+      ),
+    ).toBe(rotatedKey);
   });
 });

@@ -1,4 +1,10 @@
-import { AddProviderKeyDocument, AiProvidersDocument, AiProvidersWithKeysDocument, AiSettingsDocument, RemoveProviderKeyDocument } from '../generated/graphql';
+import {
+  AddProviderKeyDocument,
+  AiProvidersDocument,
+  AiProvidersWithKeysDocument,
+  AiSettingsDocument,
+  RemoveProviderKeyDocument,
+} from '../generated/graphql';
 import { Account } from '../../src/accounts/account.entity';
 import { Plan } from '../../src/accounts/plan.enum';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
@@ -36,20 +42,42 @@ describeEachDatabase(
       const settings = await routes();
       expect(settings).toMatchObject({ plan: 'GROWTH', byokAvailable: true });
       expect(settings.routes).toEqual(
-        TASKS.map((task) => ({ task, provider: 'MISTRAL', model: adapterFor(AiProvider.MISTRAL).models[task], billingMode: 'BUILT_IN', health: null })),
+        TASKS.map((task) => ({
+          task,
+          provider: 'MISTRAL',
+          model: adapterFor(AiProvider.MISTRAL).models[task],
+          billingMode: 'BUILT_IN',
+          health: null,
+        })),
       );
       const credential = await app().resolveCredential('acct_acme', AiTask.ANALYSIS);
-      expect(credential).toMatchObject({ provider: 'MISTRAL', billingMode: 'BUILT_IN', apiKey: BUILTIN_KEY, endpoint: null });
+      expect(credential).toMatchObject({
+        provider: 'MISTRAL',
+        billingMode: 'BUILT_IN',
+        apiKey: BUILTIN_KEY,
+        endpoint: null,
+      });
     });
 
     it('routes to the one stored key, and the resolver hands a pipeline the exact key that was added', async () => {
       const apiKey = makeKey(AiProvider.ANTHROPIC);
       await add(AiProvider.ANTHROPIC, ` ${apiKey} `);
       expect((await routes()).routes).toEqual(
-        TASKS.map((task) => ({ task, provider: 'ANTHROPIC', model: adapterFor(AiProvider.ANTHROPIC).models[task], billingMode: 'BYOK', health: 'UNTESTED' })),
+        TASKS.map((task) => ({
+          task,
+          provider: 'ANTHROPIC',
+          model: adapterFor(AiProvider.ANTHROPIC).models[task],
+          billingMode: 'BYOK',
+          health: 'UNTESTED',
+        })),
       );
       const credential = await app().resolveCredential('acct_acme', AiTask.INTERVIEW_CONVERSATION);
-      expect(credential).toMatchObject({ provider: 'ANTHROPIC', model: 'claude-sonnet-4-5', billingMode: 'BYOK', apiKey });
+      expect(credential).toMatchObject({
+        provider: 'ANTHROPIC',
+        model: 'claude-sonnet-4-5',
+        billingMode: 'BYOK',
+        apiKey,
+      });
       // A pipeline's call carries it in the provider's own header.
       await fetch(`${app().providers.baseUrls.ANTHROPIC}/v1/models?limit=1000`, {
         headers: { 'x-api-key': credential.apiKey, 'anthropic-version': '2023-06-01' },
@@ -57,20 +85,35 @@ describeEachDatabase(
       expect(app().providers.requests.map((request) => request.headers['x-api-key'])).toEqual([apiKey]);
     });
 
-    it('routes to the first provider in the contract\'s order when several keys are stored', async () => {
+    it("routes to the first provider in the contract's order when several keys are stored", async () => {
       await add(AiProvider.MISTRAL, makeKey(AiProvider.MISTRAL));
       await add(AiProvider.GOOGLE_GEMINI, makeKey(AiProvider.GOOGLE_GEMINI));
-      expect(new Set((await routes()).routes.map((route) => route.provider))).toEqual(new Set(['GOOGLE_GEMINI']));
+      expect(new Set((await routes()).routes.map((route) => route.provider))).toEqual(
+        new Set(['GOOGLE_GEMINI']),
+      );
       await add(AiProvider.OPENAI, makeKey(AiProvider.OPENAI));
-      expect((await routes()).routes.map((route) => [route.provider, route.model])).toEqual(TASKS.map((task) => ['OPENAI', adapterFor(AiProvider.OPENAI).models[task]]));
+      expect((await routes()).routes.map((route) => [route.provider, route.model])).toEqual(
+        TASKS.map((task) => ['OPENAI', adapterFor(AiProvider.OPENAI).models[task]]),
+      );
     });
 
-    it('uses an Azure key\'s deployment as the model, with its endpoint in the credential', async () => {
+    it("uses an Azure key's deployment as the model, with its endpoint in the credential", async () => {
       const apiKey = makeKey(AiProvider.AZURE_OPENAI);
-      await add(AiProvider.AZURE_OPENAI, apiKey, { endpoint: app().providers.azureEndpoint, deployment: 'research-gpt41' });
-      expect((await routes()).routes.every((route) => route.provider === 'AZURE_OPENAI' && route.model === 'research-gpt41')).toBe(true);
+      await add(AiProvider.AZURE_OPENAI, apiKey, {
+        endpoint: app().providers.azureEndpoint,
+        deployment: 'research-gpt41',
+      });
+      expect(
+        (await routes()).routes.every(
+          (route) => route.provider === 'AZURE_OPENAI' && route.model === 'research-gpt41',
+        ),
+      ).toBe(true);
       const credential = await app().resolveCredential('acct_acme', AiTask.INSIGHT_GENERATION);
-      expect(credential).toMatchObject({ model: 'research-gpt41', apiKey, endpoint: app().providers.azureEndpoint });
+      expect(credential).toMatchObject({
+        model: 'research-gpt41',
+        apiKey,
+        endpoint: app().providers.azureEndpoint,
+      });
     });
 
     it('switches to BUILT_IN at once when the key is removed or the plan drops below GROWTH', async () => {
@@ -81,26 +124,53 @@ describeEachDatabase(
       await app().dataSource.getRepository(Account).update({ id: 'acct_acme' }, { plan: Plan.STARTER });
       const dormant = await routes();
       expect(dormant).toMatchObject({ plan: 'STARTER', byokAvailable: false });
-      expect(dormant.routes.every((route) => route.billingMode === 'BUILT_IN' && route.provider === 'MISTRAL')).toBe(true);
-      expect(await app().resolveCredential('acct_acme', AiTask.ANALYSIS)).toMatchObject({ billingMode: 'BUILT_IN', apiKey: BUILTIN_KEY });
+      expect(
+        dormant.routes.every((route) => route.billingMode === 'BUILT_IN' && route.provider === 'MISTRAL'),
+      ).toBe(true);
+      expect(await app().resolveCredential('acct_acme', AiTask.ANALYSIS)).toMatchObject({
+        billingMode: 'BUILT_IN',
+        apiKey: BUILTIN_KEY,
+      });
 
       await app().dataSource.getRepository(Account).update({ id: 'acct_acme' }, { plan: Plan.GROWTH });
       expect((await app().resolveCredential('acct_acme', AiTask.ANALYSIS)).apiKey).toBe(apiKey);
       await app().gql(RemoveProviderKeyDocument, { provider: 'OPENAI' }, alice);
-      expect(await app().resolveCredential('acct_acme', AiTask.ANALYSIS)).toMatchObject({ billingMode: 'BUILT_IN', provider: 'MISTRAL', apiKey: BUILTIN_KEY });
+      expect(await app().resolveCredential('acct_acme', AiTask.ANALYSIS)).toMatchObject({
+        billingMode: 'BUILT_IN',
+        provider: 'MISTRAL',
+        apiKey: BUILTIN_KEY,
+      });
     });
 
     it('fails with a clear error for an unknown account', async () => {
-      await expect(app().resolveCredential('acct_nope', AiTask.ANALYSIS)).rejects.toThrow('No account acct_nope.');
+      await expect(app().resolveCredential('acct_nope', AiTask.ANALYSIS)).rejects.toThrow(
+        'No account acct_nope.',
+      );
     });
 
     it('shows every member the provider dropdown, and the stored key to admins only', async () => {
       const apiKey = makeKey(AiProvider.OPENAI);
       await add(AiProvider.OPENAI, apiKey);
       const options = (await app().gql(AiProvidersDocument, {}, bob)).data!.aiProviders;
-      expect(options.map((option) => option.provider)).toEqual(['OPENAI', 'ANTHROPIC', 'GOOGLE_GEMINI', 'AZURE_OPENAI', 'MISTRAL']);
-      expect(options[0]).toEqual({ id: 'OPENAI', provider: 'OPENAI', displayName: 'OpenAI', keyHint: adapterFor(AiProvider.OPENAI).keyHint, requiresEndpoint: false, billingMode: 'BYOK' });
-      expect(options.find((option) => option.provider === 'AZURE_OPENAI')).toMatchObject({ requiresEndpoint: true, billingMode: 'BUILT_IN' });
+      expect(options.map((option) => option.provider)).toEqual([
+        'OPENAI',
+        'ANTHROPIC',
+        'GOOGLE_GEMINI',
+        'AZURE_OPENAI',
+        'MISTRAL',
+      ]);
+      expect(options[0]).toEqual({
+        id: 'OPENAI',
+        provider: 'OPENAI',
+        displayName: 'OpenAI',
+        keyHint: adapterFor(AiProvider.OPENAI).keyHint,
+        requiresEndpoint: false,
+        billingMode: 'BYOK',
+      });
+      expect(options.find((option) => option.provider === 'AZURE_OPENAI')).toMatchObject({
+        requiresEndpoint: true,
+        billingMode: 'BUILT_IN',
+      });
 
       // A member who selects the key gets null for it, without an error (contract, second version).
       const asMember = await app().gql(AiProvidersWithKeysDocument, {}, bob);
@@ -109,7 +179,11 @@ describeEachDatabase(
       expect(JSON.stringify(asMember)).not.toContain(apiKey.slice(-4));
 
       const asAdmin = (await app().gql(AiProvidersWithKeysDocument, {}, alice)).data!.aiProviders;
-      expect(asAdmin[0].key).toMatchObject({ maskedKey: `****${apiKey.slice(-4)}`, version: 1, billingMode: 'BYOK' });
+      expect(asAdmin[0].key).toMatchObject({
+        maskedKey: `****${apiKey.slice(-4)}`,
+        version: 1,
+        billingMode: 'BYOK',
+      });
       expect(asAdmin.slice(1).every((option) => option.key === null)).toBe(true);
     });
   },

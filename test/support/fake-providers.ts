@@ -238,13 +238,17 @@ function routeOf(req: http.IncomingMessage): Route | undefined {
       return route(AiProvider.OPENAI, bearer);
     case '/anthropic/v1/models':
       // The real API refuses requests without a version; so does the fake.
-      return header('anthropic-version') === '2023-06-01' ? route(AiProvider.ANTHROPIC, header('x-api-key')) : undefined;
+      return header('anthropic-version') === '2023-06-01'
+        ? route(AiProvider.ANTHROPIC, header('x-api-key'))
+        : undefined;
     case '/gemini/v1beta/models':
       return route(AiProvider.GOOGLE_GEMINI, header('x-goog-api-key'));
     case '/mistral/v1/models':
       return route(AiProvider.MISTRAL, bearer);
     case '/openai/models':
-      return url.searchParams.get('api-version') ? route(AiProvider.AZURE_OPENAI, header('api-key')) : undefined;
+      return url.searchParams.get('api-version')
+        ? route(AiProvider.AZURE_OPENAI, header('api-key'))
+        : undefined;
     default:
       return undefined;
   }
@@ -261,11 +265,33 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 // What each provider lists for a key that can use everything. Snapshot ids as the real APIs list them.
 const FULL_LISTS: Readonly<Record<AiProvider, string[]>> = {
-  [AiProvider.OPENAI]: ['gpt-4.1', 'gpt-4.1-2025-04-14', 'gpt-4.1-mini', 'o4-mini', 'o4-mini-2025-04-16', 'gpt-4o', 'text-embedding-3-small'],
-  [AiProvider.ANTHROPIC]: ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001', 'claude-opus-4-1-20250805'],
-  [AiProvider.GOOGLE_GEMINI]: ['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'embedding-001'],
+  [AiProvider.OPENAI]: [
+    'gpt-4.1',
+    'gpt-4.1-2025-04-14',
+    'gpt-4.1-mini',
+    'o4-mini',
+    'o4-mini-2025-04-16',
+    'gpt-4o',
+    'text-embedding-3-small',
+  ],
+  [AiProvider.ANTHROPIC]: [
+    'claude-sonnet-4-5-20250929',
+    'claude-haiku-4-5-20251001',
+    'claude-opus-4-1-20250805',
+  ],
+  [AiProvider.GOOGLE_GEMINI]: [
+    'gemini-2.5-pro',
+    'gemini-2.5-flash',
+    'gemini-2.5-flash-lite',
+    'embedding-001',
+  ],
   [AiProvider.AZURE_OPENAI]: ['gpt-4.1-2025-04-14', 'gpt-4o-2024-08-06', 'text-embedding-3-large'],
-  [AiProvider.MISTRAL]: ['mistral-large-latest', 'mistral-small-latest', 'mistral-large-2411', 'codestral-latest'],
+  [AiProvider.MISTRAL]: [
+    'mistral-large-latest',
+    'mistral-small-latest',
+    'mistral-large-2411',
+    'codestral-latest',
+  ],
 };
 
 // NOMODEL lists: one needed model gone, with look-alikes that must not count as it.
@@ -296,13 +322,27 @@ function listBody(provider: AiProvider, ids: string[], next?: string): unknown {
       };
     case AiProvider.GOOGLE_GEMINI:
       return {
-        models: ids.map((id) => ({ name: `models/${id}`, displayName: id, supportedGenerationMethods: ['generateContent'] })),
+        models: ids.map((id) => ({
+          name: `models/${id}`,
+          displayName: id,
+          supportedGenerationMethods: ['generateContent'],
+        })),
         ...(next ? { nextPageToken: next } : {}),
       };
     case AiProvider.AZURE_OPENAI:
-      return { data: ids.map((id) => ({ id, status: 'succeeded', object: 'model', lifecycle_status: 'generally-available' })) };
+      return {
+        data: ids.map((id) => ({
+          id,
+          status: 'succeeded',
+          object: 'model',
+          lifecycle_status: 'generally-available',
+        })),
+      };
     default:
-      return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 1686935002, owned_by: 'fake' })) };
+      return {
+        object: 'list',
+        data: ids.map((id) => ({ id, object: 'model', created: 1686935002, owned_by: 'fake' })),
+      };
   }
 }
 
@@ -353,33 +393,70 @@ const googleError = (status: number, statusName: string, message: string, reason
       message,
       status: statusName,
       ...(reason
-        ? { details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com' }] }
+        ? {
+            details: [
+              { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com' },
+            ],
+          }
         : {}),
     },
   },
 ];
-const azureError = (status: number, code: string, message: string): Answer => [status, { error: { code, message } }];
+const azureError = (status: number, code: string, message: string): Answer => [
+  status,
+  { error: { code, message } },
+];
 
 const ERRORS: Readonly<Record<AiProvider, ErrorTable>> = {
   [AiProvider.OPENAI]: (scenario, key, masked) => {
     const restricted = `You have insufficient permissions for this operation. Missing scopes: api.model.read. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes. (key ${masked})`;
     switch (scenario) {
       case 'REVOKED':
-        return openAiError(401, 'invalid_request_error', 'invalid_api_key', `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`);
+        return openAiError(
+          401,
+          'invalid_request_error',
+          'invalid_api_key',
+          `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        );
       case 'RESTRICTED':
         return openAiError(401, 'invalid_request_error', null, restricted);
       case 'RESTRICTED403':
         return openAiError(403, 'invalid_request_error', null, restricted);
       case 'REGION':
-        return openAiError(403, 'request_forbidden', 'unsupported_country_region_territory', 'Country, region, or territory not supported');
+        return openAiError(
+          403,
+          'request_forbidden',
+          'unsupported_country_region_territory',
+          'Country, region, or territory not supported',
+        );
       case 'QUOTA':
-        return openAiError(429, 'insufficient_quota', 'insufficient_quota', `You exceeded your current quota, please check your plan and billing details. Key: ${key}`);
+        return openAiError(
+          429,
+          'insufficient_quota',
+          'insufficient_quota',
+          `You exceeded your current quota, please check your plan and billing details. Key: ${key}`,
+        );
       case 'RATELIMIT':
-        return openAiError(429, 'requests', 'rate_limit_exceeded', `Rate limit reached for ${key} on requests per min (RPM): Limit 3, Used 3.`);
+        return openAiError(
+          429,
+          'requests',
+          'rate_limit_exceeded',
+          `Rate limit reached for ${key} on requests per min (RPM): Limit 3, Used 3.`,
+        );
       case 'ERROR500':
-        return openAiError(500, 'server_error', null, `The server had an error while processing your request (${key}).`);
+        return openAiError(
+          500,
+          'server_error',
+          null,
+          `The server had an error while processing your request (${key}).`,
+        );
       case 'UNAVAILABLE503':
-        return openAiError(503, 'server_error', null, 'The engine is currently overloaded, please try again later.');
+        return openAiError(
+          503,
+          'server_error',
+          null,
+          'The engine is currently overloaded, please try again later.',
+        );
       case 'OVERLOADED529':
         return openAiError(529, 'server_error', null, 'Overloaded');
       default:
@@ -391,11 +468,23 @@ const ERRORS: Readonly<Record<AiProvider, ErrorTable>> = {
       case 'REVOKED':
         return anthropicError(401, 'authentication_error', 'invalid x-api-key');
       case 'PERMISSION':
-        return anthropicError(403, 'permission_error', `Your API key ${key} does not have permission to use the specified resource.`);
+        return anthropicError(
+          403,
+          'permission_error',
+          `Your API key ${key} does not have permission to use the specified resource.`,
+        );
       case 'QUOTA':
-        return anthropicError(402, 'billing_error', 'Your credit balance is too low to access the Anthropic API.');
+        return anthropicError(
+          402,
+          'billing_error',
+          'Your credit balance is too low to access the Anthropic API.',
+        );
       case 'RATELIMIT':
-        return anthropicError(429, 'rate_limit_error', `Number of requests has exceeded your rate limit (${key}).`);
+        return anthropicError(
+          429,
+          'rate_limit_error',
+          `Number of requests has exceeded your rate limit (${key}).`,
+        );
       case 'ERROR500':
         return anthropicError(500, 'api_error', `Internal server error ${key}`);
       case 'UNAVAILABLE503':
@@ -411,19 +500,42 @@ const ERRORS: Readonly<Record<AiProvider, ErrorTable>> = {
   [AiProvider.GOOGLE_GEMINI]: (scenario, key) => {
     switch (scenario) {
       case 'REVOKED':
-        return googleError(400, 'INVALID_ARGUMENT', `API key not valid. Please pass a valid API key. (${key})`, 'API_KEY_INVALID');
+        return googleError(
+          400,
+          'INVALID_ARGUMENT',
+          `API key not valid. Please pass a valid API key. (${key})`,
+          'API_KEY_INVALID',
+        );
       case 'LEAKED':
-        return googleError(403, 'PERMISSION_DENIED', `Your API key was reported as leaked. Please use another API key. (${key})`);
+        return googleError(
+          403,
+          'PERMISSION_DENIED',
+          `Your API key was reported as leaked. Please use another API key. (${key})`,
+        );
       case 'BLOCKED':
-        return googleError(403, 'PERMISSION_DENIED', 'Requests to this API generativelanguage.googleapis.com method google.ai.generativelanguage.v1beta.ModelService.ListModels are blocked.', 'API_KEY_SERVICE_BLOCKED');
+        return googleError(
+          403,
+          'PERMISSION_DENIED',
+          'Requests to this API generativelanguage.googleapis.com method google.ai.generativelanguage.v1beta.ModelService.ListModels are blocked.',
+          'API_KEY_SERVICE_BLOCKED',
+        );
       case 'DISABLED':
-        return googleError(403, 'PERMISSION_DENIED', 'Generative Language API has not been used in project 123456 before or it is disabled.', 'SERVICE_DISABLED');
+        return googleError(
+          403,
+          'PERMISSION_DENIED',
+          'Generative Language API has not been used in project 123456 before or it is disabled.',
+          'SERVICE_DISABLED',
+        );
       case 'REGION':
         return googleError(400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.');
       case 'BADREQUEST':
         return googleError(400, 'INVALID_ARGUMENT', 'Invalid page token.');
       case 'RATELIMIT':
-        return googleError(429, 'RESOURCE_EXHAUSTED', `Resource has been exhausted (e.g. check quota). ${key}`);
+        return googleError(
+          429,
+          'RESOURCE_EXHAUSTED',
+          `Resource has been exhausted (e.g. check quota). ${key}`,
+        );
       case 'ERROR500':
         return googleError(500, 'INTERNAL', `An internal error has occurred. ${key}`);
       case 'UNAVAILABLE503':
@@ -437,11 +549,23 @@ const ERRORS: Readonly<Record<AiProvider, ErrorTable>> = {
   [AiProvider.AZURE_OPENAI]: (scenario, key) => {
     switch (scenario) {
       case 'REVOKED':
-        return azureError(401, '401', `Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource. (${key})`);
+        return azureError(
+          401,
+          '401',
+          `Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource. (${key})`,
+        );
       case 'DISABLED':
-        return azureError(403, 'AuthenticationTypeDisabled', 'Key based authentication is disabled for this resource.');
+        return azureError(
+          403,
+          'AuthenticationTypeDisabled',
+          'Key based authentication is disabled for this resource.',
+        );
       case 'RATELIMIT':
-        return azureError(429, '429', `Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current pricing tier. Please retry after 6 seconds. ${key}`);
+        return azureError(
+          429,
+          '429',
+          `Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current pricing tier. Please retry after 6 seconds. ${key}`,
+        );
       case 'ERROR500':
         return azureError(500, 'InternalServerError', `Internal server error ${key}`);
       case 'UNAVAILABLE503':
@@ -474,7 +598,11 @@ const ERRORS: Readonly<Record<AiProvider, ErrorTable>> = {
 
 // ---- DNS -----------------------------------------------------------------------------------
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address?: string | { address: string; family: number }[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address?: string | { address: string; family: number }[],
+  family?: number,
+) => void;
 
 /** A dns.lookup stand-in that also records the names it was asked for. */
 export type FakeLookup = DnsLookup & { calls: string[] };
@@ -483,17 +611,22 @@ export type FakeLookup = DnsLookup & { calls: string[] };
  * A lookup answering from `answer(hostname, callIndex)`: a list of addresses, or undefined for
  * ENOTFOUND. callIndex counts calls for that hostname, so answers can change over time (rebinding).
  */
-export function scriptedLookup(answer: (hostname: string, callIndex: number) => string[] | undefined): FakeLookup {
+export function scriptedLookup(
+  answer: (hostname: string, callIndex: number) => string[] | undefined,
+): FakeLookup {
   const calls: string[] = [];
   const lookup = (hostname: string, options: unknown, callback?: LookupCallback) => {
     const done = (typeof options === 'function' ? options : callback) as LookupCallback;
-    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+    const all =
+      typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
     const index = calls.filter((name) => name === hostname).length;
     calls.push(hostname);
     const addresses = answer(hostname.toLowerCase(), index);
     process.nextTick(() => {
       if (!addresses?.length) {
-        return done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }));
+        return done(
+          Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }),
+        );
       }
       const entries = addresses.map((address) => ({ address, family: net.isIP(address) }));
       if (all) done(null, entries);

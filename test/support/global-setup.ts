@@ -8,7 +8,9 @@ export default async function globalSetup(): Promise<void> {
     const connection = await createConnection({ uri: MYSQL_SERVER_URL, connectTimeout: 3_000 });
     await connection.end();
   } catch (error) {
-    process.stderr.write(`\nMySQL/MariaDB is not reachable at ${MYSQL_SERVER_URL} (${(error as Error).message}): ${MYSQL_HINT}\n`);
+    process.stderr.write(
+      `\nMySQL/MariaDB is not reachable at ${MYSQL_SERVER_URL} (${(error as Error).message}): ${MYSQL_HINT}\n`,
+    );
     process.exit(1);
   }
 }

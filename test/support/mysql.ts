@@ -3,7 +3,10 @@ import { createConnection } from 'mysql2/promise';
 
 // The MySQL/MariaDB the suite runs against: TEST_DATABASE_URL (server only, no database), default root on loopback.
 
-export const MYSQL_SERVER_URL = (process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+export const MYSQL_SERVER_URL = (process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(
+  /\/+$/,
+  '',
+);
 
 export const MYSQL_HINT =
   'start it with `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd` (or set TEST_DATABASE_URL)';

@@ -8,12 +8,17 @@ export const ROOT = path.resolve(__dirname, '../..');
 
 export function distEntry(relative: string): string {
   const file = path.join(ROOT, 'dist/src', relative);
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first (npm test does)`);
+  if (!fs.existsSync(file))
+    throw new Error(`${file} is missing: run \`npm run build\` first (npm test does)`);
   return file;
 }
 
 export function runNode(relative: string, args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, [distEntry(relative), ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, [distEntry(relative), ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }
 
 export interface ServiceProcess {
@@ -25,7 +30,9 @@ export interface ServiceProcess {
 
 /** Starts dist/src/main.js and resolves once it logs the address it listens on. */
 export function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [distEntry('main.js')], { env: { PATH: process.env.PATH, PORT: '0', ...env } });
+  const child = spawn(process.execPath, [distEntry('main.js')], {
+    env: { PATH: process.env.PATH, PORT: '0', ...env },
+  });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

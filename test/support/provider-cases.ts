@@ -6,12 +6,34 @@ import type { RecordedRequest, Scenario } from './fake-providers';
 // end-to-end tests through GraphQL, so both prove the same table.
 
 /** The contract's request per provider: path and query, and the one header that carries the key. */
-export const CONTRACT: Readonly<Record<AiProvider, { url: string; authHeader: string; auth: (key: string) => string }>> = {
-  [AiProvider.OPENAI]: { url: '/openai/v1/models', authHeader: 'authorization', auth: (key) => `Bearer ${key}` },
-  [AiProvider.ANTHROPIC]: { url: '/anthropic/v1/models?limit=1000', authHeader: 'x-api-key', auth: (key) => key },
-  [AiProvider.GOOGLE_GEMINI]: { url: '/gemini/v1beta/models?pageSize=1000', authHeader: 'x-goog-api-key', auth: (key) => key },
-  [AiProvider.AZURE_OPENAI]: { url: '/openai/models?api-version=2024-10-21', authHeader: 'api-key', auth: (key) => key },
-  [AiProvider.MISTRAL]: { url: '/mistral/v1/models', authHeader: 'authorization', auth: (key) => `Bearer ${key}` },
+export const CONTRACT: Readonly<
+  Record<AiProvider, { url: string; authHeader: string; auth: (key: string) => string }>
+> = {
+  [AiProvider.OPENAI]: {
+    url: '/openai/v1/models',
+    authHeader: 'authorization',
+    auth: (key) => `Bearer ${key}`,
+  },
+  [AiProvider.ANTHROPIC]: {
+    url: '/anthropic/v1/models?limit=1000',
+    authHeader: 'x-api-key',
+    auth: (key) => key,
+  },
+  [AiProvider.GOOGLE_GEMINI]: {
+    url: '/gemini/v1beta/models?pageSize=1000',
+    authHeader: 'x-goog-api-key',
+    auth: (key) => key,
+  },
+  [AiProvider.AZURE_OPENAI]: {
+    url: '/openai/models?api-version=2024-10-21',
+    authHeader: 'api-key',
+    auth: (key) => key,
+  },
+  [AiProvider.MISTRAL]: {
+    url: '/mistral/v1/models',
+    authHeader: 'authorization',
+    auth: (key) => `Bearer ${key}`,
+  },
 };
 
 /** The key appears in the provider's auth header, exactly, and nowhere else in the request. */
@@ -41,7 +63,15 @@ export const MESSAGE: Readonly<Record<KeyHealth, RegExp>> = {
 
 export type Case = [AiProvider, Scenario, KeyHealth];
 const { OPENAI, ANTHROPIC, GOOGLE_GEMINI, AZURE_OPENAI, MISTRAL } = AiProvider;
-const { VALID, INVALID_KEY, INSUFFICIENT_PERMISSIONS, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_UNREACHABLE } = KeyHealth;
+const {
+  VALID,
+  INVALID_KEY,
+  INSUFFICIENT_PERMISSIONS,
+  QUOTA_EXCEEDED,
+  RATE_LIMITED,
+  PROVIDER_ERROR,
+  PROVIDER_UNREACHABLE,
+} = KeyHealth;
 
 /** Every health each provider can produce, with the fake's scenario that produces it. */
 export const CASES: Case[] = [

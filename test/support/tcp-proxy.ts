@@ -14,7 +14,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number, socketPath?: string): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetHost: string,
+  targetPort: number,
+  socketPath?: string,
+): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   let up = true;
   let accepted = 0;
@@ -34,7 +38,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number, sock
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => (socketPath ? server.listen(socketPath, resolve) : server.listen(0, '127.0.0.1', resolve)));
+  await new Promise<void>((resolve) =>
+    socketPath ? server.listen(socketPath, resolve) : server.listen(0, '127.0.0.1', resolve),
+  );
   const cut = () => {
     up = false;
     for (const [client, upstream] of pairs) {

@@ -115,7 +115,11 @@ export async function startTestApp(database: DatabaseKind, options: TestAppOptio
 }
 
 /** Runs the same tests against every database the service supports, each with its own server. */
-export function describeEachDatabase(name: string, body: (app: () => TestApp) => void, options: TestAppOptions = {}): void {
+export function describeEachDatabase(
+  name: string,
+  body: (app: () => TestApp) => void,
+  options: TestAppOptions = {},
+): void {
   describe.each(DATABASES)(`${name} [%s]`, (database) => {
     let app: TestApp;
     beforeAll(async () => {
