@@ -1,4 +1,5 @@
-import { Plan } from '../accounts/plan.enum';
+import { Plan, planAllowsByok } from '../accounts/plan.enum';
+import { Viewer } from '../auth/viewer';
 import { AppError, ErrorCode } from '../graphql/errors';
 import { displayNameOf } from '../providers/adapters';
 import { AiProvider } from '../providers/ai-provider.enum';
@@ -6,7 +7,12 @@ import { ConnectionTestResult } from '../providers/connection-tester';
 
 // The answers of the key operations that are not a key: each says what happened and what to do.
 
-export const planUpgradeRequired = () =>
+/** Add, test and rotate need a plan that allows BYOK; remove always works. */
+export function requireByokPlan(viewer: Pick<Viewer, 'plan'>): void {
+  if (!planAllowsByok(viewer.plan)) throw planUpgradeRequired();
+}
+
+const planUpgradeRequired = () =>
   new AppError(
     ErrorCode.PLAN_UPGRADE_REQUIRED,
     'Bringing your own AI provider key needs the Growth plan or above. Upgrade the plan to add, test or rotate keys.',

@@ -1,37 +1,33 @@
-import crypto from 'node:crypto';
 import { Logger } from 'pino';
 import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { BillingMode } from '../accounts/billing-mode.enum';
-import { planAllowsByok } from '../accounts/plan.enum';
 import { Viewer } from '../auth/viewer';
 import { KeyDecryptionError } from '../crypto/envelope';
-import { AppError, badUserInput, ErrorCode } from '../graphql/errors';
+import { badUserInput } from '../graphql/errors';
 import { MAX_PAGE_SIZE } from '../graphql/limits';
 import { normalizeCandidate } from '../providers/adapters';
 import { AiProvider } from '../providers/ai-provider.enum';
 import { ConnectionTester, ConnectionTestResult } from '../providers/connection-tester';
 import { ProviderInputError } from '../providers/input-error';
-import { KeyHealth } from '../providers/key-health.enum';
 import type { CandidateInput, KeyCandidate } from '../providers/provider-adapter';
 import {
   conflict,
   keyExists,
   keyNotFound,
   keyRejected,
-  planUpgradeRequired,
   rateLimited,
+  requireByokPlan,
 } from './provider-key.errors';
 import { ProviderKey } from './provider-key.entity';
-import { AccountKeys, ProviderKeyStore, TestedColumns, toTheSecond } from './provider-key.store';
+import { AccountKeys, ProviderKeyStore, testedColumns } from './provider-key.store';
 import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
 import {
   ConnectionTestType,
   decodeCursor,
-  encodeCursor,
   ProviderKeyEventConnection,
   ProviderKeyType,
   RemoveProviderKeyPayload,
-  toProviderKeyEventType,
+  toEventConnection,
   toProviderKeyType,
 } from './provider-key.type';
 
@@ -51,19 +47,6 @@ export interface ProviderKeyServiceDeps {
   logger: Pick<Logger, 'warn'>;
 }
 
-/** What a connection test leaves on a key; an unverified save leaves it UNTESTED. */
-function testedColumns(result: ConnectionTestResult | undefined): TestedColumns {
-  if (!result) return { health: KeyHealth.UNTESTED, lastTestedAt: null, lastTestMessage: null };
-  return {
-    health: result.health,
-    lastTestedAt: toTheSecond(result.testedAt),
-    lastTestMessage: result.message,
-  };
-}
-
-/** Fixed-length digests, so comparing two keys takes the same time whatever they share. */
-const digest = (value: string) => crypto.createHash('sha256').update(value, 'utf8').digest();
-
 export class ProviderKeyService {
   constructor(private readonly deps: ProviderKeyServiceDeps) {}
 
@@ -79,19 +62,13 @@ export class ProviderKeyService {
     if (viewer.account.keys.some((key) => key.provider === candidate.provider))
       throw keyExists(candidate.provider);
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
-    const { provider, endpoint, deployment } = candidate;
-    const label = input.label?.trim() || null;
-    const fields = {
-      accountId: viewer.accountId,
-      provider,
-      label,
-      endpoint,
-      deployment,
+    const details = {
+      label: input.label?.trim() || null,
       createdBy: viewer.userId,
       ...testedColumns(result),
     };
-    const added = await this.deps.store.add(fields, candidate.apiKey, viewer.userId);
-    if (added === 'exists') throw keyExists(provider);
+    const added = await this.deps.store.add(viewer.accountId, candidate, details);
+    if (added === 'exists') throw keyExists(candidate.provider);
     return toProviderKeyType(added, viewer.plan);
   }
 
@@ -114,12 +91,8 @@ export class ProviderKeyService {
     }
     await this.consumeTest(viewer);
     const { provider, endpoint, deployment } = stored;
-    const result = await this.deps.tester.test({
-      provider,
-      apiKey: this.deps.store.open(stored),
-      endpoint,
-      deployment,
-    });
+    const apiKey = this.deps.store.open(stored);
+    const result = await this.deps.tester.test({ provider, apiKey, endpoint, deployment });
     const key = await this.deps.store.recordTest(stored, testedColumns(result), viewer.userId);
     return { ...result, key: key && toProviderKeyType(key, viewer.plan) };
   }
@@ -144,12 +117,13 @@ export class ProviderKeyService {
       );
     }
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
-    const { endpoint, deployment } = candidate;
+    const { endpoint, deployment, apiKey } = candidate;
+    const replacement = { endpoint, deployment, ...testedColumns(result) };
     const outcome = await this.deps.store.rotate(
       current,
       expectedVersion,
-      candidate.apiKey,
-      { endpoint, deployment, ...testedColumns(result) },
+      apiKey,
+      replacement,
       viewer.userId,
     );
     if (outcome.status === 'not-found') throw keyNotFound(input.provider);
@@ -174,19 +148,7 @@ export class ProviderKeyService {
     }
     const before = after ? decodeCursor(after) : undefined;
     const { rows, hasNewer } = await this.deps.store.events(viewer.accountId, first + 1, before);
-    const edges = rows
-      .slice(0, first)
-      .map((event) => ({ cursor: encodeCursor(event.id), node: toProviderKeyEventType(event) }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        endCursor: edges.at(-1)?.cursor ?? null,
-        // Forward-only paging: the events newer than this page are the cursor's own and any after it.
-        hasPreviousPage: hasNewer,
-        startCursor: edges[0]?.cursor ?? null,
-      },
-    };
+    return toEventConnection(rows, first, hasNewer);
   }
 
   /** The providers' input checks, answered as BAD_USER_INPUT naming the field. */
@@ -205,18 +167,14 @@ export class ProviderKeyService {
    * so the comparison is skipped then, with a warning that says why (the error's fixed text, no key bytes).
    */
   private sameAsStored(stored: ProviderKey, apiKey: string): boolean {
-    let storedKey: string;
-    try {
-      storedKey = this.deps.store.open(stored);
-    } catch (error) {
-      if (!(error instanceof KeyDecryptionError)) throw error;
+    const same = this.deps.store.holds(stored, apiKey);
+    if (same instanceof KeyDecryptionError) {
       this.deps.logger.warn(
-        { accountId: stored.accountId, provider: stored.provider, keyId: stored.id, reason: error.message },
+        { accountId: stored.accountId, provider: stored.provider, keyId: stored.id, reason: same.message },
         'rotating a stored key that cannot be decrypted: not comparing it with the new key',
       );
-      return false;
     }
-    return crypto.timingSafeEqual(digest(apiKey), digest(storedKey));
+    return same === true;
   }
 
   /** Runs the connection test for a key about to be saved; a key that fails it is not saved. */
@@ -235,8 +193,4 @@ export class ProviderKeyService {
       throw rateLimited(this.deps.testLimiter.points, error.msBeforeNext);
     }
   }
-}
-
-function requireByokPlan(viewer: Viewer): void {
-  if (!planAllowsByok(viewer.plan)) throw planUpgradeRequired();
 }

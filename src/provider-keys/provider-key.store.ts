@@ -3,12 +3,22 @@ import { DataSource, EntityManager, EntityTarget, LessThan, MoreThanOrEqual, Obj
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Plan } from '../accounts/plan.enum';
 import type { AccountPart, Row } from '../auth/membership.query';
-import { KeyBinding, openKey, opensDataKey, rewrapKey, sealKey } from '../crypto/envelope';
+import {
+  KeyBinding,
+  KeyDecryptionError,
+  openKey,
+  opensDataKey,
+  rewrapKey,
+  sealKey,
+} from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { dialectOf } from '../db/dialect';
 import { inTransaction } from '../db/transaction';
 import { PROVIDER_ADAPTERS } from '../providers/adapters';
 import { AiProvider } from '../providers/ai-provider.enum';
+import { ConnectionTestResult } from '../providers/connection-tester';
+import { KeyHealth } from '../providers/key-health.enum';
+import type { KeyCandidate } from '../providers/provider-adapter';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 
@@ -30,7 +40,8 @@ export interface ServableKey extends PublicProviderKey {
   open(): string;
 }
 
-export type NewKey = Omit<PublicProviderKey, 'id' | 'lastFour' | 'version' | 'createdAt' | 'updatedAt'>;
+/** What the admin gave besides the key itself, and what the connection test found. */
+export type NewKeyDetails = Pick<ProviderKey, 'label' | 'createdBy'> & TestedColumns;
 
 /** The columns a connection test leaves on a key. */
 export type TestedColumns = Pick<ProviderKey, 'health' | 'lastTestedAt' | 'lastTestMessage'>;
@@ -58,8 +69,15 @@ const DISPLAY_ORDER = PROVIDER_ADAPTERS.map((adapter) => adapter.provider);
 const inDisplayOrder = <K extends { provider: AiProvider }>(keys: K[]): K[] =>
   keys.sort((a, b) => DISPLAY_ORDER.indexOf(a.provider) - DISPLAY_ORDER.indexOf(b.provider));
 
-/** Kept to the second on both databases, as MySQL's datetime column holds it: an answer shows what is stored. */
-export const toTheSecond = (date: Date): Date => new Date(Math.floor(date.getTime() / 1000) * 1000);
+/**
+ * What a connection test leaves on a key; an unverified save leaves it UNTESTED. The time is kept to
+ * the second on both databases, as MySQL's datetime column holds it, so an answer shows what is stored.
+ */
+export function testedColumns(result: ConnectionTestResult | undefined): TestedColumns {
+  if (!result) return { health: KeyHealth.UNTESTED, lastTestedAt: null, lastTestMessage: null };
+  const lastTestedAt = new Date(Math.floor(result.testedAt.getTime() / 1000) * 1000);
+  return { health: result.health, lastTestedAt, lastTestMessage: result.message };
+}
 
 /**
  * An INSERT and nothing else: `manager.insert` reads each row back on MySQL to fill in its defaults,
@@ -130,6 +148,23 @@ export class ProviderKeyStore {
   }
 
   /**
+   * Whether `apiKey` is the key stored in `key`, compared in constant time; the decryption error when the
+   * stored key cannot be opened (a caller replacing it may go on without the comparison).
+   */
+  holds(key: ProviderKey, apiKey: string): boolean | KeyDecryptionError {
+    let stored: string;
+    try {
+      stored = this.open(key);
+    } catch (error) {
+      if (error instanceof KeyDecryptionError) return error;
+      throw error;
+    }
+    // Fixed-length digests, so comparing two keys takes the same time whatever they share.
+    const digest = (value: string) => crypto.createHash('sha256').update(value, 'utf8').digest();
+    return crypto.timingSafeEqual(digest(apiKey), digest(stored));
+  }
+
+  /**
    * What routing needs to serve one task of an account, in one round trip: the plan (the accounts
    * table is joined here, so a resolve costs one statement) and every key, each able to open itself.
    * Undefined when the account does not exist.
@@ -179,10 +214,19 @@ export class ProviderKeyStore {
   // ---- writes: each in one transaction with its audit row --------------------------------------------
 
   /** Seals and stores a new key with its ADDED event; 'exists' when the account has one for the provider. */
-  async add(fields: NewKey, apiKey: string, actorId: string): Promise<PublicProviderKey | 'exists'> {
+  async add(
+    accountId: string,
+    candidate: KeyCandidate,
+    details: NewKeyDetails,
+  ): Promise<PublicProviderKey | 'exists'> {
+    const { provider, endpoint, deployment, apiKey } = candidate;
     const now = new Date(); // set here, not by the database: the answer needs no read-back
     const key = Object.assign(new ProviderKey(), {
-      ...fields,
+      ...details,
+      accountId,
+      provider,
+      endpoint,
+      deployment,
       id: crypto.randomUUID(),
       lastFour: apiKey.slice(-4),
       version: 1,
@@ -193,7 +237,7 @@ export class ProviderKeyStore {
     try {
       await inTransaction(this.dataSource, async (manager) => {
         await insertOnly(manager, ProviderKey, key);
-        await this.record(manager, key, ProviderKeyAction.ADDED, actorId);
+        await this.record(manager, key, ProviderKeyAction.ADDED, details.createdBy);
       });
     } catch (error) {
       if (isUniqueViolation(error)) return 'exists';

@@ -157,6 +157,29 @@ export function toProviderKeyEventType(event: ProviderKeyEvent): ProviderKeyEven
   };
 }
 
+/**
+ * One page of the audit trail from `first + 1` rows read (the extra one says a next page exists).
+ * Forward-only paging: the events newer than the page are the cursor's own and any after it.
+ */
+export function toEventConnection(
+  rows: ProviderKeyEvent[],
+  first: number,
+  hasNewer: boolean,
+): ProviderKeyEventConnection {
+  const edges = rows
+    .slice(0, first)
+    .map((event) => ({ cursor: encodeCursor(event.id), node: toProviderKeyEventType(event) }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      endCursor: edges.at(-1)?.cursor ?? null,
+      hasPreviousPage: hasNewer,
+      startCursor: edges[0]?.cursor ?? null,
+    },
+  };
+}
+
 /** Cursors name an event by its id; opaque to clients. */
 export const encodeCursor = (id: number): string => Buffer.from(`event:${id}`).toString('base64url');
 
