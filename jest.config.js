@@ -12,6 +12,7 @@ const UNIT = [
   '/test/crypto/.*\\.test\\.ts$',
   '/test/providers/.*\\.test\\.ts$',
   '/test/foundation/build\\.test\\.ts$',
+  '/test/foundation/layout\\.test\\.ts$',
   '/test/foundation/permissions\\.test\\.ts$',
   '/test/foundation/schema\\.test\\.ts$',
   '/test/provider-keys/masked-key\\.test\\.ts$',

@@ -25,6 +25,8 @@ import { ProviderKey } from '../src/provider-keys/provider-key.entity';
 // asserts nothing. Env: BENCH_DATABASE_URL (server, default mysql://root@127.0.0.1:3306),
 // BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (default 16).
 
+/** autocannon hands its callbacks an untyped error. */
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 const SERVER_URL = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -156,7 +158,7 @@ function load(
       },
       (error, result) =>
         error
-          ? reject(error)
+          ? reject(asError(error))
           : resolve({
               name,
               rps: result.requests.average,
@@ -336,15 +338,13 @@ async function main(): Promise<void> {
       plan: Plan.GROWTH,
     }));
     await dataSource.getRepository(Account).insert(accounts);
-    await dataSource
-      .getRepository(Membership)
-      .insert(
-        accounts.map((account, i) => ({
-          userId: `user_bench_${i}`,
-          accountId: account.id,
-          role: Role.ADMIN,
-        })),
-      );
+    await dataSource.getRepository(Membership).insert(
+      accounts.map((account, i) => ({
+        userId: `user_bench_${i}`,
+        accountId: account.id,
+        role: Role.ADMIN,
+      })),
+    );
     const keys = accounts.map((account) => {
       const id = crypto.randomUUID();
       const apiKey = `sk-proj-${crypto.randomBytes(48).toString('hex')}`;
@@ -524,7 +524,7 @@ async function main(): Promise<void> {
               authorization: `Bearer ${tokens[Math.floor(Math.random() * ACCOUNTS)]}`,
             }),
         },
-        (error) => (error ? reject(error) : resolve()),
+        (error) => (error ? reject(asError(error)) : resolve()),
       );
       run.on('response', () => {
         seen += 1;

@@ -238,7 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     providers: {
       baseUrls: Object.fromEntries(
         hosted.map(({ provider, api }) => [provider, httpUrl(env, api!.env, api!.baseUrl)!]),
-      ) as BaseUrls,
+      ),
       timeoutMs: integer(env, 'PROVIDER_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 100, 120_000),
       outboundAllowlist: (optional(env, 'OUTBOUND_ALLOWLIST') ?? '')
         .split(',')

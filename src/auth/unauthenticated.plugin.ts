@@ -1,5 +1,5 @@
 import { ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { getLocation, GraphQLFormattedError, isNonNullType, Kind } from 'graphql';
+import { getLocation, GraphQLFormattedError, isNonNullType, Kind, OperationTypeNode } from 'graphql';
 import { unauthenticated } from '../graphql/errors';
 import { AuthContext } from './viewer';
 import { PERMISSIONS, requiresAuthentication } from './permissions';
@@ -18,9 +18,9 @@ export function unauthenticatedPlugin(): ApolloServerPlugin<AuthContext> {
         async responseForOperation({ operation, contextValue, schema }) {
           if ((await contextValue.auth.verifiedToken()).status === 'verified') return null;
           const rules =
-            operation.operation === 'mutation'
+            operation.operation === OperationTypeNode.MUTATION
               ? PERMISSIONS.Mutation
-              : operation.operation === 'query'
+              : operation.operation === OperationTypeNode.QUERY
                 ? PERMISSIONS.Query
                 : undefined;
           const rootFields = schema.getRootType(operation.operation)?.getFields();

@@ -1,6 +1,6 @@
-import { createHmac, randomBytes } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import { createHmac, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { ensurePrivateDir } from '../data-dir';
 
 // The master keyring: the master keys that may unwrap stored data keys, and the one (the highest

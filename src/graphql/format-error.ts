@@ -39,12 +39,13 @@ export function schemaNames(schema: GraphQLSchema): Set<string> {
   for (const type of Object.values(schema.getTypeMap())) {
     names.add(type.name);
     if (isEnumType(type)) for (const value of type.getValues()) names.add(value.name);
-    if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+    if (isObjectType(type) || isInterfaceType(type)) {
       for (const field of Object.values(type.getFields())) {
         names.add(field.name);
-        for (const arg of 'args' in field ? field.args : []) names.add(arg.name);
+        for (const arg of field.args) names.add(arg.name);
       }
     }
+    if (isInputObjectType(type)) for (const field of Object.values(type.getFields())) names.add(field.name);
   }
   return names;
 }

@@ -31,6 +31,8 @@ function shapeOf(value: unknown, names: ReadonlySet<string>, depth = 0): unknown
   );
 }
 
+const codeOf = (code: unknown) => (typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
+
 export function loggingPlugin(names: ReadonlySet<string>): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue, request }) {
@@ -54,7 +56,7 @@ export function loggingPlugin(names: ReadonlySet<string>): ApolloServerPlugin<Re
               // that names no operation is only input.
               operation: operationName ?? safeOperationName(request.operationName, names),
               durationMs: Math.round((performance.now() - started) * 10) / 10,
-              outcome: errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK',
+              outcome: errors?.length ? codeOf(errors[0].extensions?.code) : 'OK',
               accountId: contextValue.viewer?.accountId ?? null,
             },
             'graphql operation',

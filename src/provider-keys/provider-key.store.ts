@@ -170,10 +170,10 @@ export class ProviderKeyStore {
    * Undefined when the account does not exist.
    */
   async accountForRouting(accountId: string): Promise<{ plan: Plan; keys: ServableKey[] } | undefined> {
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<Row[]>(
       'SELECT a.plan AS plan, k.* FROM accounts a LEFT JOIN provider_keys k ON k.account_id = a.id WHERE a.id = ?',
       [accountId],
-    )) as Row[];
+    );
     if (rows.length === 0) return undefined;
     const metadata = this.dataSource.getMetadata(ProviderKey);
     const keys = rows
@@ -181,14 +181,13 @@ export class ProviderKeyStore {
       .map((row) => {
         const key = this.dataSource.manager.create(ProviderKey);
         for (const column of metadata.columns) {
-          Object.assign(key, {
-            [column.propertyName]: this.dataSource.driver.prepareHydratedValue(
-              row[column.databaseName],
-              column,
-            ),
-          });
+          const value: unknown = this.dataSource.driver.prepareHydratedValue(
+            row[column.databaseName],
+            column,
+          );
+          Object.assign(key, { [column.propertyName]: value });
         }
-        return Object.assign(key, { open: () => this.open(key) }) as ProviderKey & ServableKey;
+        return Object.assign(key, { open: () => this.open(key) });
       });
     return { plan: rows[0].plan as Plan, keys: inDisplayOrder(keys) };
   }
@@ -341,11 +340,11 @@ export class ProviderKeyStore {
       // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING.
       const where = 'FROM provider_keys WHERE account_id = ? AND provider = ?';
       if (dialect === 'mysql') {
-        const [row] = (await manager.query(`SELECT id ${where}`, params)) as { id: string }[];
+        const [row] = await manager.query<{ id: string }[]>(`SELECT id ${where}`, params);
         await manager.query(`DELETE ${where}`, params);
         return row.id;
       }
-      const [row] = (await manager.query(`DELETE ${where} RETURNING id`, params)) as { id: string }[];
+      const [row] = await manager.query<{ id: string }[]>(`DELETE ${where} RETURNING id`, params);
       return row.id;
     });
   }

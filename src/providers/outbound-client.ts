@@ -122,7 +122,7 @@ function policedConnector(options: OutboundClientOptions): buildConnector.connec
   const timeout = options.timeoutMs;
   const trusted = buildConnector({
     timeout,
-    ...(options.lookup ? { lookup: options.lookup as LookupFunction } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
   });
   const policed = buildConnector({ timeout, lookup: publicOnlyLookup(options.lookup ?? dns.lookup) });
 

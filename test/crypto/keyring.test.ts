@@ -1,8 +1,8 @@
-import { randomBytes } from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { inspect } from 'util';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inspect } from 'node:util';
 import { loadKeyring, parseKeyring } from '../../src/crypto/keyring';
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');

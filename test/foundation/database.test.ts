@@ -37,7 +37,7 @@ describe('MySQL over a Unix socket', () => {
     url.host = '127.0.0.1:1';
     let app: TestApp | undefined;
     try {
-      app = await startTestApp('mariadb', { databaseUrl: `${url}?socket=${socketPath}` });
+      app = await startTestApp('mariadb', { databaseUrl: `${url.toString()}?socket=${socketPath}` });
       const result = await app.gql(MeDocument, {}, await app.token('user_alice', 'acct_acme'));
       expect(result.data?.me).toMatchObject({ role: 'ADMIN', plan: 'GROWTH' });
       expect(proxy.accepted()).toBeGreaterThan(0);

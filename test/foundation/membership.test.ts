@@ -87,16 +87,16 @@ describeEachDatabase('membership lookups of concurrent requests', (app) => {
     );
     for (const { n, me, keys } of answers) {
       const { userId, accountId, expected } = IDENTITIES[n];
-      const answer = me ?? keys!;
+      const answer = me ?? keys;
       if (!expected) {
         expect(answer.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       } else if (me) {
         expect(me.data?.me).toEqual({ userId, accountId, role: expected.role, plan: expected.plan });
       } else if (expected.role === 'ADMIN') {
-        expect(keys!.errors).toBeUndefined();
-        expect(keys!.data?.providerKeys.map((key) => key.provider)).toEqual(expected.providers);
+        expect(keys.errors).toBeUndefined();
+        expect(keys.data?.providerKeys.map((key) => key.provider)).toEqual(expected.providers);
       } else {
-        expect(keys!.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+        expect(keys.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       }
     }
   });

@@ -12,7 +12,8 @@ import { Role } from '../../src/accounts/role.enum';
 import { openKey } from '../../src/crypto/envelope';
 import { parseKeyring } from '../../src/crypto/keyring';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
-import { ProviderKeyEvent } from '../../src/provider-keys/provider-key-event.entity';
+import { ProviderKeyAction, ProviderKeyEvent } from '../../src/provider-keys/provider-key-event.entity';
+import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { freshMysqlUrl } from '../support/mysql';
 import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
 import { GraphqlResult, startTestApp, TestApp } from '../support/test-app';
@@ -149,13 +150,15 @@ describe('MariaDB going away and coming back', () => {
       const trail = events.filter(
         (event) => event.accountId === row.accountId && event.provider === row.provider,
       );
-      const sinceAdded = trail.slice(trail.map((event) => event.action).lastIndexOf('ADDED' as never));
+      const sinceAdded = trail.slice(trail.map((event) => event.action).lastIndexOf(ProviderKeyAction.ADDED));
       expect(sinceAdded[0].action).toBe('ADDED');
       expect(sinceAdded.at(-1)!.lastFour).toBe(row.lastFour);
-      expect(row.version).toBe(1 + sinceAdded.filter((event) => event.action === 'ROTATED').length);
+      expect(row.version).toBe(
+        1 + sinceAdded.filter((event) => event.action === ProviderKeyAction.ROTATED).length,
+      );
     }
     for (let i = 0; i < WORKERS; i++) {
-      for (const provider of ['OPENAI', 'MISTRAL']) {
+      for (const provider of [AiProvider.OPENAI, AiProvider.MISTRAL]) {
         const stored = rows.some((row) => row.accountId === `acct_load_${i}` && row.provider === provider);
         const last = events
           .filter((event) => event.accountId === `acct_load_${i}` && event.provider === provider)

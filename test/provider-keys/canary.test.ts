@@ -28,10 +28,9 @@ const canary = (marker = '') => `sk-proj-${marker}${randomText(100)}`;
 async function databaseText(app: TestApp): Promise<string> {
   const parts: string[] = [];
   for (const entity of app.dataSource.entityMetadatas) {
-    for (const row of (await app.dataSource.query(`SELECT * FROM ${entity.tableName}`)) as Record<
-      string,
-      unknown
-    >[]) {
+    for (const row of await app.dataSource.query<Record<string, unknown>[]>(
+      `SELECT * FROM ${entity.tableName}`,
+    )) {
       for (const [column, value] of Object.entries(row))
         if (!SEALED_COLUMNS.has(column)) parts.push(`${column}=${String(value)}`);
     }

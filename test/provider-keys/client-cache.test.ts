@@ -38,7 +38,7 @@ describeEachDatabase("a client's normalized cache", (app) => {
   it('shows the key list and the dropdown keys right after add, test, rotate and remove, without a refetch', async () => {
     const sent: string[] = []; // the operations that reached the server through the client
     const countingFetch: typeof fetch = (input, init) => {
-      sent.push(JSON.parse(String(init?.body)).operationName);
+      sent.push(JSON.parse(init?.body as string).operationName);
       return fetch(input, init);
     };
     const client = new ApolloClient({

@@ -47,7 +47,7 @@ export function startServiceProcess(env: Record<string, string>): Promise<Servic
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    exited.then((code) => {
+    void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`service exited with ${code} before listening:\n${output}`));
     });
