@@ -1,22 +1,19 @@
-import diagnostics from 'node:diagnostics_channel';
-import { print } from 'graphql';
-import {
-  TestProviderKeyDocument,
-  type TestProviderKeyInput,
-  type TestProviderKeyMutation,
-} from '../generated/graphql';
+import { TestProviderKeyDocument, type TestProviderKeyInput } from '../generated/graphql';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { KeyHealth } from '../../src/providers/key-health.enum';
-import { ProviderKeyEvent } from '../../src/provider-keys/provider-key-event.entity';
-import { isOutboundPolicyError } from '../../src/providers/outbound-policy';
 import {
-  type FakeProviders,
-  type RecordedRequest,
-  type Scenario,
-  makeKey,
-  mappedLookup,
-} from '../support/fake-providers';
-import { keyFragmentsIn } from '../support/key-fragments';
+  candidate,
+  type ConnectionTest,
+  type Exchange,
+  DEPLOYMENT,
+  exchange,
+  expectError,
+  expectNoKeyIn,
+  expectNoNetwork,
+  storedRows,
+  watchOutboundConnections,
+} from '../support/connection-exchange';
+import { type FakeProviders, type Scenario, makeKey, mappedLookup } from '../support/fake-providers';
 import {
   CASES,
   CONTRACT,
@@ -24,7 +21,7 @@ import {
   MISSING_MODELS,
   expectKeyOnlyInAuthHeader,
 } from '../support/provider-cases';
-import { type GraphqlResult, type TestApp, describeEachDatabase } from '../support/test-app';
+import { describeEachDatabase } from '../support/test-app';
 
 // "Test Connection" as the settings screen uses it: testProviderKey with a candidate key, through the
 // real server and database, against the fake providers. Everything is asserted on what a client sees
@@ -32,159 +29,8 @@ import { type GraphqlResult, type TestApp, describeEachDatabase } from '../suppo
 
 const { OPENAI, ANTHROPIC, GOOGLE_GEMINI, AZURE_OPENAI, MISTRAL } = AiProvider;
 const PROVIDERS = Object.values(AiProvider);
-const DEPLOYMENT = 'gpt41-prod';
 
-type ConnectionTest = TestProviderKeyMutation['testProviderKey'];
-type GqlError = NonNullable<GraphqlResult<unknown>['errors']>[number];
-
-/**
- * Outbound connections as undici reports them on its diagnostics channels: opened, refused by our
- * outbound policy, or failed otherwise (a closed port would be ECONNREFUSED). The service runs in this
- * process, so this is how a test through the API tells "refused by policy" from "nothing listened".
- * The test client's own connections to the service are left out (see exchange).
- */
-interface ConnectAttempt {
-  origin: string;
-  /** 'connected', 'policy' (refused by our outbound policy), or the error code */
-  outcome: string;
-}
-const attempts: ConnectAttempt[] = [];
-type ConnectMessage = {
-  connectParams: { protocol: string; hostname: string; port: string };
-  error?: unknown;
-};
-const originOf = ({ protocol, hostname, port }: ConnectMessage['connectParams']) =>
-  `${protocol}//${hostname}${port ? `:${port}` : ''}`;
-const onConnected = (message: unknown) => {
-  attempts.push({ origin: originOf((message as ConnectMessage).connectParams), outcome: 'connected' });
-};
-const onConnectError = (message: unknown) => {
-  const { connectParams, error } = message as ConnectMessage;
-  const outcome = isOutboundPolicyError(error)
-    ? 'policy'
-    : String((error as { code?: unknown } | null)?.code ?? error);
-  attempts.push({ origin: originOf(connectParams), outcome });
-};
-beforeAll(() => {
-  diagnostics.subscribe('undici:client:connected', onConnected);
-  diagnostics.subscribe('undici:client:connectError', onConnectError);
-});
-afterAll(() => {
-  diagnostics.unsubscribe('undici:client:connected', onConnected);
-  diagnostics.unsubscribe('undici:client:connectError', onConnectError);
-});
-
-/** One testProviderKey call and everything it caused. */
-interface Exchange {
-  /** The response body exactly as sent to the client. */
-  text: string;
-  result: ConnectionTest | null | undefined;
-  error: GqlError | undefined;
-  /** The log lines written during the call (see logText). */
-  logs: string;
-  requests: RecordedRequest[];
-  connections: number;
-  /** Host names the service asked DNS about. */
-  lookups: string[];
-  /** Outbound connections the service opened or tried to open. */
-  attempts: ConnectAttempt[];
-  startedAt: number;
-  finishedAt: number;
-  elapsedMs: number;
-}
-
-/**
- * The log lines written since `from`, each without pino's own `time` (a 13-digit epoch): makeKey pads
- * keys with digits, so a timestamp would match a digit run of the key by chance. The fake's port is
- * scaffolding for the same reason (debug lines log the endpoint the client sent).
- */
-function logText(app: TestApp, from: number): string {
-  return app.logs
-    .slice(from)
-    .map((line) => {
-      const { time: _time, ...entry } = JSON.parse(line) as Record<string, unknown>;
-      return JSON.stringify(entry);
-    })
-    .join('\n')
-    .replaceAll(`:${app.providers.port}`, ':<port>');
-}
-
-async function exchange(
-  app: TestApp,
-  input: TestProviderKeyInput,
-  token: string | undefined,
-  lookups?: { calls: string[] },
-): Promise<Exchange> {
-  const fake = app.providers;
-  fake.reset();
-  if (lookups) lookups.calls.length = 0;
-  const logsFrom = app.logs.length;
-  attempts.length = 0;
-  const startedAt = Date.now();
-  const { text, json } = await app.post(
-    { query: print(TestProviderKeyDocument), variables: { input } },
-    token ? { authorization: `Bearer ${token}` } : {},
-  );
-  const finishedAt = Date.now();
-  const body = json as GraphqlResult<TestProviderKeyMutation>;
-  return {
-    text,
-    result: body.data?.testProviderKey,
-    error: body.errors?.[0],
-    logs: logText(app, logsFrom),
-    requests: [...fake.requests],
-    connections: fake.connections,
-    lookups: [...(lookups?.calls ?? [])],
-    attempts: attempts.filter((attempt) => attempt.origin !== new URL(app.url).origin),
-    startedAt,
-    finishedAt,
-    elapsedMs: finishedAt - startedAt,
-  };
-}
-
-function candidate(fake: FakeProviders, provider: AiProvider, apiKey: string): TestProviderKeyInput {
-  const azure = provider === AZURE_OPENAI;
-  return {
-    provider: provider,
-    apiKey,
-    ...(azure ? { endpoint: fake.azureEndpoint, deployment: DEPLOYMENT } : {}),
-  };
-}
-
-/**
- * No 5-character run of the key in the response or the log lines of the call. Pieces lying wholly
- * inside the fake's scenario marker are ignored: they are the test's words (QUOTA, ERROR500), which
- * the API says too (QUOTA_EXCEEDED, PROVIDER_ERROR); the key's own characters are all checked.
- */
-function expectNoKeyIn(call: Exchange, key: string, marker?: Scenario): void {
-  const ignore = marker && marker !== 'VALID' ? [marker] : [];
-  // The scan must have something to scan: the operation's own log line is always written.
-  expect(call.logs).toMatch(/"msg":"graphql operation"/);
-  expect({ response: keyFragmentsIn(call.text, key, ignore) }).toEqual({ response: [] });
-  expect({ logs: keyFragmentsIn(call.logs, key, ignore) }).toEqual({ logs: [] });
-}
-
-/** Not a byte to the fake, and no outbound connection attempted anywhere. */
-function expectNoNetwork(call: Exchange): void {
-  expect(call.requests).toEqual([]);
-  expect(call.connections).toBe(0);
-  expect(call.attempts).toEqual([]);
-}
-
-function expectError(call: Exchange, code: string, extensions: Record<string, unknown> = {}): GqlError {
-  expect(call.result ?? null).toBeNull();
-  expect(call.error?.extensions).toMatchObject({ code, ...extensions });
-  // Our messages say what to fix; none may reach the client with part of its advice cut out.
-  expect(call.error?.message).not.toMatch(/value hidden/);
-  return call.error as GqlError;
-}
-
-async function storedRows(app: TestApp): Promise<{ keys: number; events: number }> {
-  const [{ n }] = await app.dataSource.query<{ n: number | string }[]>(
-    'SELECT COUNT(*) AS n FROM provider_keys',
-  );
-  return { keys: Number(n), events: await app.dataSource.getRepository(ProviderKeyEvent).count() };
-}
+watchOutboundConnections();
 
 // Customer endpoints and where their names resolve (the injected DNS of the first app). Every name
 // is a well-formed Azure host on https:443 and none is on the allowlist, so only the connect-time
