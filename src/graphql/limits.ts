@@ -5,6 +5,7 @@ import {
   ASTVisitor,
   DocumentNode,
   FieldNode,
+  GraphQLArgument,
   GraphQLError,
   GraphQLSchema,
   Kind,
@@ -73,69 +74,124 @@ const PAGE_ARGUMENTS = new Set(['first', 'last']);
  * the document: `first: $n` or an omitted `first` would count as a page of one, so 15 aliases of
  * `providerKeyEvents(first: $f)` with f = 100 passed where `first: 100` is refused. Here every page
  * argument is written in as the number the resolver will get (the variable's value, or the argument's
- * default), and armor's rule judges that document.
+ * default), and armor's rule judges that document. The verdict depends only on the operation and the
+ * page sizes its variables give, so it is worked out once per such pair (Apollo keeps parsed documents,
+ * so the same operation comes back as the same node) and most requests cost a map lookup.
  */
 export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloServerPlugin {
   const rule = costLimitRule({ maxCost, ignoreIntrospection: true, exposeLimits: true });
+  const shapes = new WeakMap<OperationDefinitionNode, CostShape>();
+  // A page larger than any served, or no number at all, is refused by the resolver: it costs a full page.
+  const pageSize = (value: unknown) =>
+    Number.isSafeInteger(value) && (value as number) <= maxPageSize ? (value as number) : maxPageSize;
+
+  const judge = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Record<string, unknown>,
+  ): string | null => {
+    try {
+      validate(schema, withPageSizes(schema, document, variables, pageSize), [rule]);
+      return null;
+    } catch (error) {
+      // Armor's rule throws its refusal ("Syntax Error: Query Cost limit of … exceeded, found …").
+      if (!(error instanceof GraphQLError)) throw error;
+      return error.message.replace(/^Syntax Error: /, '');
+    }
+  };
+
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, request, schema }) {
           if (!operation) return; // Apollo refuses such a request before this hook
-          try {
-            validate(
-              schema,
-              withPageSizes(schema, document, operation, request.variables ?? {}, maxPageSize),
-              [rule],
+          let shape = shapes.get(operation);
+          if (!shape)
+            shapes.set(
+              operation,
+              (shape = { pageVariables: pageVariablesOf(schema, document), verdicts: new Map() }),
             );
-          } catch (error) {
-            // Armor's rule throws its refusal ("Syntax Error: Query Cost limit of … exceeded, found …").
-            if (!(error instanceof GraphQLError)) throw error;
-            const message = error.message.replace(/^Syntax Error: /, '');
-            throw new AppError(ErrorCode.GRAPHQL_VALIDATION_FAILED, message, { http: { status: 400 } });
+          let variables: Record<string, unknown> = {};
+          if (shape.pageVariables.length) {
+            variables =
+              getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {})
+                .coerced ?? {};
           }
+          const key = shape.pageVariables.map((name) => pageSize(variables[name])).join(',');
+          let verdict = shape.verdicts.get(key);
+          if (verdict === undefined) {
+            verdict = judge(schema, document, variables);
+            if (shape.verdicts.size < MAX_VERDICTS) shape.verdicts.set(key, verdict);
+          }
+          if (verdict)
+            throw new AppError(ErrorCode.GRAPHQL_VALIDATION_FAILED, verdict, { http: { status: 400 } });
         },
       };
     },
   };
 }
 
-function withPageSizes(
+/** Page sizes a client may vary are few; beyond this many per operation, verdicts are not kept. */
+const MAX_VERDICTS = 64;
+
+/** An operation's cost as a function: which variables size its pages, and the verdict per their sizes. */
+interface CostShape {
+  pageVariables: string[];
+  verdicts: Map<string, string | null>;
+}
+
+/** Visits the page arguments (`first`/`last`) of every field of the document. */
+function visitPageArguments(
   schema: GraphQLSchema,
   document: DocumentNode,
-  operation: OperationDefinitionNode,
-  inputs: Record<string, unknown>,
-  maxPageSize: number,
+  onField: (node: FieldNode, pageArgs: readonly GraphQLArgument[]) => FieldNode | undefined,
 ): DocumentNode {
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], inputs);
-  const variables = coerced.coerced ?? {};
   const typeInfo = new TypeInfo(schema);
-  // A page larger than any served, or no number at all, is refused by the resolver: it costs a full page.
-  const pageSize = (value: unknown) =>
-    String(Number.isSafeInteger(value) && (value as number) <= maxPageSize ? value : maxPageSize);
   return visit(
     document,
     visitWithTypeInfo(typeInfo, {
-      Field(node): FieldNode | undefined {
-        const definition = typeInfo.getFieldDef();
-        const pageArgs = definition?.args.filter((arg) => PAGE_ARGUMENTS.has(arg.name)) ?? [];
-        if (pageArgs.length === 0) return undefined;
-        const written = new Map(node.arguments?.map((arg) => [arg.name.value, arg]) ?? []);
-        const args = pageArgs.map((arg) => {
-          const given = written.get(arg.name)?.value;
-          let value: unknown;
-          if (given === undefined) value = arg.defaultValue;
-          else if (given.kind === Kind.INT) value = Number(given.value);
-          else if (given.kind === Kind.VARIABLE) value = variables[given.name.value];
-          return {
-            kind: Kind.ARGUMENT,
-            name: { kind: Kind.NAME, value: arg.name },
-            value: { kind: Kind.INT, value: pageSize(value) },
-          } as const;
-        });
-        const others = node.arguments?.filter((arg) => !PAGE_ARGUMENTS.has(arg.name.value)) ?? [];
-        return { ...node, arguments: [...args, ...others] };
+      Field(node) {
+        const pageArgs = typeInfo.getFieldDef()?.args.filter((arg) => PAGE_ARGUMENTS.has(arg.name)) ?? [];
+        return pageArgs.length ? onField(node, pageArgs) : undefined;
       },
     }),
   );
+}
+
+function pageVariablesOf(schema: GraphQLSchema, document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visitPageArguments(schema, document, (node) => {
+    for (const arg of node.arguments ?? []) {
+      if (PAGE_ARGUMENTS.has(arg.name.value) && arg.value.kind === Kind.VARIABLE)
+        names.add(arg.value.name.value);
+    }
+    return undefined;
+  });
+  return [...names].sort();
+}
+
+/** The document with every page argument written in as the page size the resolver will serve. */
+function withPageSizes(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  pageSize: (value: unknown) => number,
+): DocumentNode {
+  return visitPageArguments(schema, document, (node, pageArgs) => {
+    const written = new Map(node.arguments?.map((arg) => [arg.name.value, arg.value]) ?? []);
+    const args = pageArgs.map((arg) => {
+      const given = written.get(arg.name);
+      let value: unknown = arg.defaultValue;
+      if (given?.kind === Kind.INT) value = Number(given.value);
+      else if (given?.kind === Kind.VARIABLE) value = variables[given.name.value];
+      else if (given) value = undefined; // null or another kind: refused by the resolver
+      return {
+        kind: Kind.ARGUMENT,
+        name: { kind: Kind.NAME, value: arg.name },
+        value: { kind: Kind.INT, value: String(pageSize(value)) },
+      } as const;
+    });
+    const others = node.arguments?.filter((arg) => !PAGE_ARGUMENTS.has(arg.name.value)) ?? [];
+    return { ...node, arguments: [...args, ...others] };
+  });
 }
