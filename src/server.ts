@@ -1,5 +1,4 @@
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -14,6 +13,7 @@ import { costLimitPlugin, documentLimits, MAX_PAGE_SIZE, noSubscriptions } from 
 import { Config } from './config';
 import { loadPlayground } from './playground/playground.handler';
 import { corsHandler } from './cors';
+import { BodyTooLargeError, Listener, readBody, sendJson, startListener } from './listener';
 
 // The HTTP server: POST /graphql through Apollo Server, GET /healthz (the process runs) and GET /readyz
 // (the database answers). Apollo runs without a framework: this file is its whole HTTP integration.
@@ -43,36 +43,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-class BodyTooLargeError extends Error {}
-
-/** The client went away (or was cut off by a timeout) before its body arrived: nobody to answer. */
-class ClientGoneError extends Error {}
-
 /** The URL of nearly every request, parsed once (read only). */
 const GRAPHQL_URL = new URL('/graphql', 'http://localhost');
-
-function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const collect = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      // The rest is read and dropped, so that the 413 answer can be written.
-      req.off('data', collect).resume();
-      reject(new BodyTooLargeError());
-    };
-    req
-      .on('data', collect)
-      .once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-      .once('error', () => reject(new ClientGoneError()))
-      .once('close', () => req.complete || reject(new ClientGoneError()));
-  });
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
-}
 
 export async function startServer<Context extends RequestContext>(
   options: ServerOptions<Context>,
@@ -108,9 +80,8 @@ export async function startServer<Context extends RequestContext>(
   const playground = options.limits.playground ? loadPlayground(logger) : undefined;
   const cors = corsHandler(options.corsOrigins);
 
-  let inFlight = 0;
-  let closing = false;
-  let drained: (() => void) | undefined;
+  // Set once listening; /readyz reads whether it is closing.
+  const state: { listener?: Listener } = {};
 
   async function handleGraphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const headers = new HeaderMap();
@@ -123,7 +94,7 @@ export async function startServer<Context extends RequestContext>(
       try {
         body = raw ? JSON.parse(raw) : undefined;
       } catch {
-        return send(res, 400, {
+        return sendJson(res, 400, {
           errors: [
             { message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } },
           ],
@@ -150,84 +121,38 @@ export async function startServer<Context extends RequestContext>(
     const url = req.url === '/graphql' ? GRAPHQL_URL : new URL(req.url ?? '/', 'http://localhost');
     // Every answer is JSON, text or a bundle file of a declared type: no browser may guess another.
     res.setHeader('x-content-type-options', 'nosniff');
-    if (closing) res.setHeader('connection', 'close');
     if (cors(req, res)) return;
-    if (url.pathname === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok' });
+    if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz' && req.method === 'GET') {
-      if (closing) return send(res, 503, { status: 'shutting down' });
+      if (state.listener?.closing) return sendJson(res, 503, { status: 'shutting down' });
       try {
         await options.readiness();
-        return send(res, 200, { status: 'ready' });
+        return sendJson(res, 200, { status: 'ready' });
       } catch (error) {
         logger.warn({ reason: (error as Error).message }, 'not ready');
-        return send(res, 503, { status: 'not ready' });
+        return sendJson(res, 503, { status: 'not ready' });
       }
     }
     if (playground?.matches(req, url)) return playground.serve(res, url);
     if (url.pathname === '/graphql') return handleGraphql(req, res, url);
-    return send(res, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
+    return sendJson(res, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
   }
 
-  const { headersTimeoutMs, requestTimeoutMs, maxConnections } = options.http;
-  // Node answers 408 and closes a connection whose headers or whole request take longer than these; it
-  // checks every connectionsCheckingInterval (30 s by default, far coarser than the timeouts).
-  const server = http.createServer(
-    {
-      headersTimeout: headersTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      connectionsCheckingInterval: 1_000,
-    },
-    (req, res) => {
-      inFlight += 1;
-      handle(req, res)
-        .catch((error) => {
-          if (error instanceof ClientGoneError)
-            return logger.info({ path: req.url }, 'client went away before its request was complete');
-          if (error instanceof BodyTooLargeError) {
-            res.setHeader('connection', 'close');
-            return send(res, 413, {
-              errors: [
-                {
-                  message: `The request body exceeds ${maxBodyBytes} bytes.`,
-                  extensions: { code: 'BAD_USER_INPUT' },
-                },
-              ],
-            });
-          }
-          logger.error({ err: error }, 'unhandled error in HTTP handler');
-          if (!res.headersSent)
-            send(res, 500, {
-              errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-            });
-          else res.destroy();
-        })
-        .finally(() => {
-          inFlight -= 1;
-          if (closing && inFlight === 0) drained?.();
-        });
-    },
-  );
-  server.keepAliveTimeout = 5_000;
-  // Connections past this are closed as they arrive, before a byte is read.
-  server.maxConnections = maxConnections;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-
+  const fail = (error: unknown, _req: http.IncomingMessage, res: http.ServerResponse) => {
+    const message = error instanceof BodyTooLargeError ? error.message : 'Internal server error';
+    const code = error instanceof BodyTooLargeError ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR';
+    sendJson(res, error instanceof BodyTooLargeError ? 413 : 500, {
+      errors: [{ message, extensions: { code } }],
+    });
+  };
+  const { host, port, http: limits } = options;
+  const started = await startListener({ host, port, http: limits, logger, handle, fail });
+  state.listener = started;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    url: started.url,
+    port: started.port,
     async close() {
-      closing = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-      server.closeIdleConnections();
-      await stopped;
+      await started.close();
       await apollo.stop();
     },
   };
