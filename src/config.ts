@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { PROVIDER_ADAPTERS } from './providers/adapters';
 import { AiProvider } from './providers/ai-provider.enum';
@@ -55,6 +56,17 @@ export interface Config {
   builtin: { provider: AiProvider; apiKeys: Partial<Record<AiProvider, string>> };
   /** How long a client may take and how many may be connected: slow or idle clients must not hold sockets. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
+  /** The internal credential API's own listener; undefined when INTERNAL_PORT is unset (off). */
+  internal: InternalConfig | undefined;
+  /** INTERNAL_AUDIENCE: the `aud` of service tokens (refused on /graphql). */
+  internalAudience: string;
+}
+
+export interface InternalConfig {
+  host: string;
+  port: number;
+  /** PEM contents, read at start-up; `ca` asks every client for a certificate signed by it (mutual TLS). */
+  tls: { cert: string; key: string; ca?: string } | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -132,6 +144,59 @@ function origins(env: Env, name: string): string[] {
     if (!url || !exact) throw new ConfigError(name, `${ORIGIN_EXPECTED}; entry ${index + 1} is "${entry}"`);
     return url.origin;
   });
+}
+
+/** The contents of a PEM file named by a variable, read now so that a wrong path stops start-up. */
+function pemFile(env: Env, name: string): string | undefined {
+  const file = optional(env, name);
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(name, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!text.includes('-----BEGIN ')) throw new ConfigError(name, `${file} is not a PEM file`);
+  return text;
+}
+
+function internalFrom(env: Env, production: boolean, publicPort: number): InternalConfig | undefined {
+  if (optional(env, 'INTERNAL_PORT') === undefined) {
+    const stray = ['INTERNAL_TLS_CERT', 'INTERNAL_TLS_KEY', 'INTERNAL_TLS_CA'].find((name) =>
+      optional(env, name),
+    );
+    if (stray)
+      throw new ConfigError(
+        stray,
+        'is set but INTERNAL_PORT is not: set INTERNAL_PORT to serve the internal credential API',
+      );
+    return undefined;
+  }
+  const port = integer(env, 'INTERNAL_PORT', 0, 0, 65535);
+  if (port !== 0 && port === publicPort)
+    throw new ConfigError('INTERNAL_PORT', `must differ from PORT (${publicPort})`);
+  const cert = pemFile(env, 'INTERNAL_TLS_CERT');
+  const key = pemFile(env, 'INTERNAL_TLS_KEY');
+  const ca = pemFile(env, 'INTERNAL_TLS_CA');
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError(
+      cert ? 'INTERNAL_TLS_KEY' : 'INTERNAL_TLS_CERT',
+      'INTERNAL_TLS_CERT and INTERNAL_TLS_KEY go together',
+    );
+  }
+  if (ca && !cert)
+    throw new ConfigError('INTERNAL_TLS_CA', 'mutual TLS needs INTERNAL_TLS_CERT and INTERNAL_TLS_KEY too');
+  if (production && !cert && !boolean(env, 'INTERNAL_PLAINTEXT', false)) {
+    throw new ConfigError(
+      'INTERNAL_PORT',
+      'in production the internal credential API needs TLS (INTERNAL_TLS_CERT, INTERNAL_TLS_KEY), or INTERNAL_PLAINTEXT=true when a sidecar or mesh encrypts',
+    );
+  }
+  return {
+    host: optional(env, 'INTERNAL_HOST') ?? '127.0.0.1',
+    port,
+    tls: cert && key ? { cert, key, ca } : undefined,
+  };
 }
 
 function databaseFrom(env: Env, dataDir: string): Config['database'] {
@@ -218,10 +283,12 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  const port = integer(env, 'PORT', 4000, 0, 65535);
+
   return {
     production,
     host: optional(env, 'HOST') ?? '127.0.0.1',
-    port: integer(env, 'PORT', 4000, 0, 65535),
+    port,
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     dataDir,
     database: databaseFrom(env, dataDir),
@@ -261,5 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs,
       maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
     },
+    internal: internalFrom(env, production, port),
+    internalAudience: optional(env, 'INTERNAL_AUDIENCE') ?? 'byok-internal',
   };
 }

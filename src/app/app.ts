@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import { hasAccounts, seedDemo } from '../accounts/demo-seed';
-import { createTokenVerifier } from '../auth/jwt';
+import { createTokenVerifiers } from '../auth/jwt';
 import { createMembershipReader } from '../auth/membership.query';
 import { unauthenticatedPlugin } from '../auth/unauthenticated.plugin';
 import { IdentityLoader } from '../auth/viewer';
-import { Config } from '../config';
+import { Config, InternalConfig } from '../config';
+import { credentialsApi, INTERNAL_PREFIX } from '../credentials/credentials.api';
+import { Listener, ListenerOptions, sendJson, startListener } from '../listener';
 import { Keyring, loadKeyring } from '../crypto/keyring';
 import { createLogger, Logger } from '../logger';
 import { AiTask } from '../providers/ai-task.enum';
@@ -17,7 +19,7 @@ import { ResolvedCredential } from '../routing/route.service';
 import { RunningServer, startServer } from '../server';
 import { openAppDatabase } from './database';
 import { buildAppSchema } from './schema';
-import { AppContext, createServices } from './services';
+import { AppContext, createServices, Wiring } from './services';
 
 // The composition root: the whole service, assembled from a validated configuration. main.ts runs it
 // as a process; the end-to-end tests run it in theirs, on a real port and a real database. Arrows run
@@ -26,14 +28,19 @@ import { AppContext, createServices } from './services';
 
 export interface App {
   url: string;
+  /** The internal credential API (INTERNAL_PORT); undefined when it is off. */
+  internalUrl: string | undefined;
   /**
-   * The integration point for the platform's pipelines (in-process only, never exposed over GraphQL):
-   * the provider, model and plaintext credential to use for one AI task of an account.
+   * The integration point for the platform's pipelines in this process (never exposed over GraphQL):
+   * the provider, model and plaintext credential to use for one AI task of an account. Pipelines in
+   * other processes call the internal credential API instead.
    */
   resolveCredential(accountId: string, task: AiTask): Promise<ResolvedCredential>;
+  /** Writes the key usage counted so far (it is written every few seconds, and on close, anyway). */
+  flushUsage(): Promise<void>;
   dataSource: DataSource;
   logger: Logger;
-  /** Drains in-flight requests, then closes the server and the database pool. */
+  /** Drains in-flight requests on both listeners, writes pending usage, then closes the database pool. */
   close(): Promise<void>;
 }
 
@@ -41,6 +48,36 @@ export interface AppOverrides {
   logDestination?: DestinationStream;
   /** Tests only: DNS for outbound connection tests. */
   lookup?: ProviderSettings['lookup'];
+  /** Tests only: the clock of cooldowns and usage days. */
+  now?: () => Date;
+  /** Tests only: how often counted key usage is written (default 5 s). */
+  usageFlushMs?: number;
+}
+
+/** The internal credential API's listener: TLS from INTERNAL_TLS_*, mutual with INTERNAL_TLS_CA. */
+function startInternalListener(
+  config: Config,
+  internal: InternalConfig,
+  logger: Logger,
+  handle: ListenerOptions['handle'],
+) {
+  const { tls } = internal;
+  return startListener({
+    host: internal.host,
+    port: internal.port,
+    http: config.http,
+    logger,
+    // A client without a certificate from INTERNAL_TLS_CA fails the handshake: it never reaches a handler.
+    tls: tls && {
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+    },
+    handle,
+    // handle answers everything itself; this is the listener's last resort.
+    fail: (_error, _req, res) =>
+      sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error.' } }),
+  });
 }
 
 /**
@@ -64,7 +101,7 @@ async function checkReadiness(
 
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = createLogger(config.logLevel, overrides.logDestination);
-  const verifyToken = createTokenVerifier(config);
+  const verifiers = createTokenVerifiers(config);
   const keyring = loadKeyring({
     spec: config.masterKeys,
     production: config.production,
@@ -72,17 +109,24 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     warn: (message) => logger.warn(message),
   });
   const dataSource = await openAppDatabase(config.database);
+  const now = overrides.now ?? (() => new Date());
+  const listeners: { close(): Promise<void> }[] = [];
+  let wiring: Wiring;
   let server: RunningServer;
-  let wiring: ReturnType<typeof createServices>;
+  let internal: Listener | undefined;
   try {
-    wiring = createServices(config, dataSource, keyring, logger, overrides.lookup);
+    wiring = createServices(config, dataSource, keyring, logger, {
+      lookup: overrides.lookup,
+      now,
+      usageFlushMs: overrides.usageFlushMs ?? 5_000,
+    });
     await verifyMasterKeys(dataSource, wiring.store, keyring);
     if (config.database.type === 'sqlite' && !(await hasAccounts(dataSource))) {
       await seedDemo(dataSource);
       logger.info('seeded the demo accounts into the empty embedded database');
     }
-    const { store, services } = wiring;
-    // auth reads the membership and, in the same statement, the account's keys (provider-keys' part).
+    const { store, services, reports } = wiring;
+    // auth reads the membership and, in the same statement, the account's keys (the store's part).
     const readMembership = createMembershipReader(dataSource, store.accountPart);
     server = await startServer({
       host: config.host,
@@ -93,7 +137,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       http: config.http,
       schema: await buildAppSchema(),
       context: (req): AppContext => ({
-        auth: new IdentityLoader(req.headers.authorization, verifyToken, readMembership),
+        auth: new IdentityLoader(req.headers.authorization, verifiers.user, readMembership),
         services,
         log: logger,
       }),
@@ -101,19 +145,41 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       logger,
       readiness: () => checkReadiness(dataSource, store, keyring),
     });
+    listeners.push(server);
+    if (config.internal) {
+      const api = credentialsApi({
+        verifyService: verifiers.service,
+        routes: services.routes,
+        reports,
+        logger,
+        maxBodyBytes: INTERNAL_MAX_BODY_BYTES,
+      });
+      internal = await startInternalListener(config, config.internal, logger, api);
+      listeners.push(internal);
+      logger.info({ url: `${internal.url}${INTERNAL_PREFIX}` }, 'internal credential API listening');
+    }
+    services.usage.start();
   } catch (error) {
+    await Promise.all(listeners.map((listener) => listener.close()));
     await dataSource.destroy();
     throw error;
   }
   return {
     url: server.url,
+    internalUrl: internal?.url,
     resolveCredential: (accountId, task) => wiring.services.routes.resolveCredential(accountId, task),
+    flushUsage: () => wiring.services.usage.flush(),
     dataSource,
     logger,
     async close() {
-      await server.close();
+      // Both listeners drain together; the usage counted by their last requests is written after them.
+      await Promise.all(listeners.map((listener) => listener.close()));
+      await wiring.services.usage.close();
       await wiring.tester.close();
       await dataSource.destroy();
     },
   };
 }
+
+/** Resolve and report bodies are a few hundred bytes. */
+const INTERNAL_MAX_BODY_BYTES = 16 * 1024;

@@ -5,7 +5,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { MeResolver } from '../auth/me.resolver';
 import { permissionMiddleware } from '../auth/permissions';
-import { ProviderKeyResolver } from '../provider-keys/provider-key.resolver';
+import { ProviderKeyFieldsResolver, ProviderKeyResolver } from '../provider-keys/provider-key.resolver';
 import { AiSettingsResolver } from '../routing/ai-settings.resolver';
 
 // The schema as type-graphql builds it from every capability's resolvers, and the same schema behind the
@@ -14,7 +14,12 @@ import { AiSettingsResolver } from '../routing/ai-settings.resolver';
 // auth checker (access is the permission map's job), so their fields are read as plain properties
 // instead of each going through type-graphql's middleware runner.
 
-export const RESOLVERS = [MeResolver, AiSettingsResolver, ProviderKeyResolver] as const;
+export const RESOLVERS = [
+  MeResolver,
+  AiSettingsResolver,
+  ProviderKeyResolver,
+  ProviderKeyFieldsResolver,
+] as const;
 
 export function buildBareSchema(): Promise<GraphQLSchema> {
   return buildSchema({

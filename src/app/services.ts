@@ -5,6 +5,8 @@ import { Config } from '../config';
 import { Keyring } from '../crypto/keyring';
 import { Logger } from '../logger';
 import { ConnectionTester, ProviderSettings } from '../providers/connection-tester';
+import { KeyReports } from '../provider-keys/key-reports';
+import { KeyUsage } from '../provider-keys/key-usage';
 import { ProviderKeyService } from '../provider-keys/provider-key.service';
 import { AccountKeys, ProviderKeyStore } from '../provider-keys/provider-key.store';
 import { RouteService } from '../routing/route.service';
@@ -15,6 +17,7 @@ import { RouteService } from '../routing/route.service';
 export interface Services {
   providerKeys: ProviderKeyService;
   routes: RouteService;
+  usage: KeyUsage;
 }
 
 /** A request's context: the identity (auth) and the services. */
@@ -25,7 +28,17 @@ export interface AppContext extends AuthContext<AccountKeys> {
 export interface Wiring {
   store: ProviderKeyStore;
   tester: ConnectionTester;
+  reports: KeyReports;
   services: Services;
+}
+
+export interface WiringOptions {
+  /** Tests only: DNS for outbound connection tests. */
+  lookup?: ProviderSettings['lookup'];
+  /** The clock of cooldowns and usage days; tests move it. */
+  now: () => Date;
+  /** How often counted key usage is written (the contract: at least every 5 s). */
+  usageFlushMs: number;
 }
 
 export function createServices(
@@ -33,23 +46,33 @@ export function createServices(
   dataSource: DataSource,
   keyring: Keyring,
   logger: Logger,
-  lookup?: ProviderSettings['lookup'],
+  options: WiringOptions,
 ): Wiring {
+  const { now } = options;
   const store = new ProviderKeyStore(dataSource, keyring);
-  const tester = new ConnectionTester({ ...config.providers, lookup });
+  const tester = new ConnectionTester({ ...config.providers, lookup: options.lookup });
   // Per process: with several replicas, each allows this many (see README).
   const testLimiter = new RateLimiterMemory({ points: config.testRateLimitPerMinute, duration: 60 });
+  const usage = new KeyUsage({ store, now, logger, intervalMs: options.usageFlushMs });
   return {
     store,
     tester,
+    reports: new KeyReports({ store, usage, now }),
     services: {
-      routes: new RouteService({ store, builtIn: config.builtin }),
+      usage,
+      routes: new RouteService({
+        store,
+        builtIn: config.builtin,
+        recordUse: (key) => usage.resolved(key),
+        now,
+      }),
       providerKeys: new ProviderKeyService({
         store,
         tester,
         testLimiter,
         outboundAllowlist: config.providers.outboundAllowlist,
         logger,
+        now,
       }),
     },
   };

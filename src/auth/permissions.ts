@@ -38,6 +38,7 @@ export const PERMISSIONS = {
   ProviderKeyEventConnection: allow,
   ProviderKeyEventEdge: allow,
   PageInfo: allow,
+  KeyUsageDay: allow,
 } satisfies IRules;
 
 /**

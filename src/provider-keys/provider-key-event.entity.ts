@@ -7,6 +7,8 @@ export enum ProviderKeyAction {
   TESTED = 'TESTED',
   ROTATED = 'ROTATED',
   REMOVED = 'REMOVED',
+  /** The health changed outside a test an admin ran: a pipeline's report, or the monitor. */
+  HEALTH_CHANGED = 'HEALTH_CHANGED',
 }
 
 /** The audit trail: who did what to which provider's key, and when. Never key material beyond the last four. */
@@ -33,6 +35,10 @@ export class ProviderKeyEvent {
 
   @Column({ type: 'varchar', length: 32, nullable: true })
   health: KeyHealth | null;
+
+  /** HEALTH_CHANGED: the health before the change. */
+  @Column({ name: 'previous_health', type: 'varchar', length: 32, nullable: true })
+  previousHealth: KeyHealth | null;
 
   @CreateDateColumn({ name: 'at' })
   at: Date;

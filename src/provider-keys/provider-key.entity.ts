@@ -56,6 +56,21 @@ export class ProviderKey {
   @Column({ type: 'integer' })
   version: number;
 
+  /** The last time a pipeline was handed this key, to the minute (written in the background). */
+  @Column({ name: 'last_used_at', type: 'datetime', nullable: true })
+  lastUsedAt: Date | null;
+
+  /** Routing skips the key until then, after transient failures were reported. */
+  @Column({ name: 'cooling_down_until', type: 'datetime', nullable: true })
+  coolingDownUntil: Date | null;
+
+  /** Transient failures reported since `transientSince` (three within a minute start a cooldown). */
+  @Column({ name: 'transient_failures', type: 'integer', default: 0 })
+  transientFailures: number;
+
+  @Column({ name: 'transient_since', type: 'datetime', nullable: true })
+  transientSince: Date | null;
+
   @Column({ name: 'created_by', type: 'varchar', length: 64 })
   createdBy: string;
 
@@ -79,6 +94,8 @@ export const PROVIDER_KEY_PUBLIC_COLUMNS = [
   'lastTestedAt',
   'lastTestMessage',
   'version',
+  'lastUsedAt',
+  'coolingDownUntil',
   'createdBy',
   'createdAt',
   'updatedAt',

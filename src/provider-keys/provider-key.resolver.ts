@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AuthContext, viewerOf } from '../auth/viewer';
 import { AiProvider } from '../providers/ai-provider.enum';
 import {
@@ -9,6 +9,7 @@ import {
 } from './provider-key.inputs';
 import {
   ConnectionTestType,
+  KeyUsageDay,
   ProviderKeyEventConnection,
   ProviderKeyType,
   RemoveProviderKeyPayload,
@@ -74,5 +75,19 @@ export class ProviderKeyResolver {
     @Arg('provider', () => AiProvider) provider: AiProvider,
   ): Promise<RemoveProviderKeyPayload> {
     return context.services.providerKeys.remove(viewerOf(context), provider);
+  }
+}
+
+@Resolver(() => ProviderKeyType)
+export class ProviderKeyFieldsResolver {
+  @FieldResolver(() => [KeyUsageDay], {
+    description: 'The last `days` UTC days (1 to 90) with activity, newest first.',
+  })
+  usage(
+    @Ctx() context: KeysContext,
+    @Root() key: ProviderKeyType,
+    @Arg('days', () => Int, { defaultValue: 30, nullable: true }) days: number | null,
+  ): Promise<KeyUsageDay[]> {
+    return context.services.providerKeys.usage(key.id, days ?? 30);
   }
 }

@@ -19,11 +19,13 @@ import {
   requireByokPlan,
 } from './provider-key.errors';
 import { ProviderKey } from './provider-key.entity';
+import { utcDay } from './key-usage';
 import { AccountKeys, ProviderKeyStore, testedColumns } from './provider-key.store';
 import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
 import {
   ConnectionTestType,
   decodeCursor,
+  KeyUsageDay,
   ProviderKeyEventConnection,
   ProviderKeyType,
   RemoveProviderKeyPayload,
@@ -45,7 +47,10 @@ export interface ProviderKeyServiceDeps {
   testLimiter: RateLimiterAbstract;
   outboundAllowlist: readonly string[];
   logger: Pick<Logger, 'warn'>;
+  now(): Date;
 }
+
+const MAX_USAGE_DAYS = 90;
 
 export class ProviderKeyService {
   constructor(private readonly deps: ProviderKeyServiceDeps) {}
@@ -149,6 +154,15 @@ export class ProviderKeyService {
     const before = after ? decodeCursor(after) : undefined;
     const { rows, hasNewer } = await this.deps.store.events(viewer.accountId, first + 1, before);
     return toEventConnection(rows, first, hasNewer);
+  }
+
+  /** A key's use by the pipelines, per UTC day; the key is one the viewer's request already reached. */
+  async usage(keyId: string, days: number): Promise<KeyUsageDay[]> {
+    if (!Number.isInteger(days) || days < 1 || days > MAX_USAGE_DAYS) {
+      throw badUserInput(`days must be between 1 and ${MAX_USAGE_DAYS}.`, 'days');
+    }
+    const since = new Date(this.deps.now().getTime() - (days - 1) * 86_400_000);
+    return this.deps.store.usageOf(keyId, utcDay(since));
   }
 
   /** The providers' input checks, answered as BAD_USER_INPUT naming the field. */

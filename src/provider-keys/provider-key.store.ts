@@ -21,6 +21,7 @@ import { KeyHealth } from '../providers/key-health.enum';
 import type { KeyCandidate } from '../providers/provider-adapter';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
+import { ProviderKeyUsage } from './provider-key-usage.entity';
 
 // Every read and write of stored keys and their audit trail, and the only place that seals or opens
 // one. The SQL that differs between SQLite and MySQL/MariaDB is here too. A sealed key is bound to its
@@ -52,6 +53,26 @@ export type RotateOutcome =
   | { status: 'rotated'; key: PublicProviderKey }
   | { status: 'not-found' }
   | { status: 'conflict'; currentVersion: number };
+
+/** The key a pipeline's report is about, as resolve handed it out. */
+export interface ReportedKey {
+  accountId: string;
+  keyId: string;
+  keyVersion: number;
+}
+
+/** stale: the key is gone or was rotated since (nothing done); counted: applies, no change; changed. */
+export type ReportEffect = 'stale' | 'counted' | 'changed';
+
+/** Counted uses of one key on one UTC day. */
+export interface UsageDay {
+  keyId: string;
+  accountId: string;
+  /** YYYY-MM-DD */
+  day: string;
+  resolves: number;
+  failures: number;
+}
 
 /** A stored key behind the current master key version, as the rewrap read it. */
 export type RewrapCandidate = Pick<
@@ -256,7 +277,12 @@ export class ProviderKeyStore {
     columns: TestedColumns,
     actorId: string,
   ): Promise<PublicProviderKey | null> {
-    const changes = { ...columns, updatedAt: new Date() }; // set here: the answer needs no read-back
+    // A passing test puts a key back into routing: any cooldown ends with it.
+    const passed =
+      columns.health === KeyHealth.VALID
+        ? { coolingDownUntil: null, transientFailures: 0, transientSince: null }
+        : {};
+    const changes = { ...columns, ...passed, updatedAt: new Date() }; // set here: the answer needs no read-back
     return inTransaction(this.dataSource, async (manager) => {
       const updated = await manager.update(
         ProviderKey,
@@ -337,6 +363,10 @@ export class ProviderKeyStore {
          SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?`,
         [ProviderKeyAction.REMOVED, actorId, ...params],
       );
+      await manager.query(
+        'DELETE FROM provider_key_usage WHERE key_id IN (SELECT id FROM provider_keys WHERE account_id = ? AND provider = ?)',
+        params,
+      );
       // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING.
       const where = 'FROM provider_keys WHERE account_id = ? AND provider = ?';
       if (dialect === 'mysql') {
@@ -355,6 +385,7 @@ export class ProviderKeyStore {
     action: ProviderKeyAction,
     actorId: string,
     health = key.health,
+    previousHealth: KeyHealth | null = null,
   ): Promise<void> {
     await insertOnly(manager, ProviderKeyEvent, {
       accountId: key.accountId,
@@ -363,6 +394,123 @@ export class ProviderKeyStore {
       actorId,
       lastFour: key.lastFour,
       health,
+      previousHealth,
+    });
+  }
+
+  // ---- what pipelines report and use (the internal credential API) --------------------------------
+
+  /**
+   * A hard failure a pipeline met with the key at `keyVersion`: the health becomes `health` (with our
+   * message for it) and a HEALTH_CHANGED event is written, unless the key is gone, was rotated since
+   * (a late report must never mark the new key) or already has that health.
+   */
+  async reportHealth(
+    key: ReportedKey,
+    health: KeyHealth,
+    messageFor: (provider: AiProvider) => string,
+    actorId: string,
+  ): Promise<ReportEffect> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const row = await manager.findOne(ProviderKey, {
+        select: ['id', 'accountId', 'provider', 'lastFour', 'health', 'version'],
+        where: { id: key.keyId, accountId: key.accountId, version: key.keyVersion },
+        ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+      });
+      if (!row) return 'stale';
+      if (row.health === health) return 'counted';
+      const changes = { health, lastTestMessage: messageFor(row.provider), updatedAt: new Date() };
+      await manager.update(ProviderKey, { id: row.id, version: row.version }, changes);
+      await this.record(manager, row, ProviderKeyAction.HEALTH_CHANGED, actorId, health, row.health);
+      return 'changed';
+    });
+  }
+
+  /**
+   * A transient failure (rate limit, outage) a pipeline met with the key at `keyVersion`. The count of
+   * such reports within `window` ms is kept in the row, so that every replica's reports add up in one
+   * statement each; the `threshold`-th starts a cooldown until `coolingDownUntil`.
+   */
+  async reportTransient(
+    key: ReportedKey,
+    cooldown: { now: Date; windowMs: number; threshold: number; coolingDownUntil: Date },
+  ): Promise<ReportEffect> {
+    const where = 'id = :id AND account_id = :accountId AND version = :version';
+    const params = { id: key.keyId, accountId: key.accountId, version: key.keyVersion };
+    return inTransaction(this.dataSource, async (manager) => {
+      const counted = await manager
+        .createQueryBuilder()
+        .update(ProviderKey)
+        .set({
+          transientFailures: () =>
+            'CASE WHEN transient_since > :windowStart THEN transient_failures + 1 ELSE 1 END',
+          transientSince: () => 'CASE WHEN transient_since > :windowStart THEN transient_since ELSE :now END',
+        })
+        .where(where, {
+          ...params,
+          windowStart: new Date(cooldown.now.getTime() - cooldown.windowMs),
+          now: cooldown.now,
+        })
+        .updateEntity(false)
+        .execute();
+      if (!counted.affected) return 'stale';
+      const cooled = await manager
+        .createQueryBuilder()
+        .update(ProviderKey)
+        .set({ coolingDownUntil: cooldown.coolingDownUntil, transientFailures: 0, transientSince: null })
+        .where(`${where} AND transient_failures >= :threshold`, { ...params, threshold: cooldown.threshold })
+        .updateEntity(false)
+        .execute();
+      return cooled.affected ? 'changed' : 'counted';
+    });
+  }
+
+  /**
+   * Adds counted uses and failures to each key's day (an upsert that increments, so replicas add up) and
+   * moves each key's lastUsedAt forward: two statements, whatever the number of keys.
+   */
+  async addUsage(days: readonly UsageDay[], lastUsed: ReadonlyMap<string, Date>): Promise<void> {
+    const dialect = dialectOf(this.dataSource);
+    await inTransaction(this.dataSource, async (manager) => {
+      if (days.length) {
+        const increment =
+          dialect === 'sqlite'
+            ? 'ON CONFLICT (key_id, day) DO UPDATE SET resolves = resolves + excluded.resolves, failures = failures + excluded.failures'
+            : 'ON DUPLICATE KEY UPDATE resolves = resolves + VALUES(resolves), failures = failures + VALUES(failures)';
+        await manager.query(
+          `INSERT INTO provider_key_usage (key_id, day, account_id, resolves, failures) VALUES ${days.map(() => '(?, ?, ?, ?, ?)').join(', ')} ${increment}`,
+          days.flatMap((day) => [day.keyId, day.day, day.accountId, day.resolves, day.failures]),
+        );
+      }
+      if (lastUsed.size) {
+        const later = dialect === 'sqlite' ? 'MAX' : 'GREATEST';
+        const ids = [...lastUsed.keys()];
+        const cases = ids
+          .map((_, i) => `WHEN :id${i} THEN ${later}(COALESCE(last_used_at, :at${i}), :at${i})`)
+          .join(' ');
+        const parameters = Object.fromEntries(
+          ids.flatMap((id, i) => [
+            [`id${i}`, id],
+            [`at${i}`, lastUsed.get(id)],
+          ]),
+        );
+        await manager
+          .createQueryBuilder()
+          .update(ProviderKey)
+          .set({ lastUsedAt: () => `CASE id ${cases} ELSE last_used_at END` })
+          .where('id IN (:...ids)', { ...parameters, ids })
+          .updateEntity(false)
+          .execute();
+      }
+    });
+  }
+
+  /** The key's days with activity since `sinceDay` (YYYY-MM-DD), newest first. */
+  usageOf(keyId: string, sinceDay: string): Promise<Pick<UsageDay, 'day' | 'resolves' | 'failures'>[]> {
+    return this.dataSource.getRepository(ProviderKeyUsage).find({
+      select: ['day', 'resolves', 'failures'],
+      where: { keyId, day: MoreThanOrEqual(sinceDay) },
+      order: { day: 'DESC' },
     });
   }
 

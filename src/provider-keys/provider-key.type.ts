@@ -57,6 +57,33 @@ export class ProviderKeyType {
 
   @Field(() => Date)
   updatedAt: Date;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'The last time a pipeline was handed this key (to the minute).',
+  })
+  lastUsedAt: Date | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Set while routing skips the key after transient failures.',
+  })
+  coolingDownUntil: Date | null;
+}
+
+@ObjectType('KeyUsageDay', {
+  simpleResolvers: true,
+  description: "One UTC day of a key's use by the pipelines.",
+})
+export class KeyUsageDay {
+  @Field(() => String, { description: 'YYYY-MM-DD (UTC).' })
+  day: string;
+
+  @Field(() => Int, { description: 'How often a pipeline was handed the key.' })
+  resolves: number;
+
+  @Field(() => Int, { description: 'How often a pipeline reported a failure of a call made with it.' })
+  failures: number;
 }
 
 export function toProviderKeyType(key: PublicProviderKey, plan: Plan): ProviderKeyType {
@@ -75,6 +102,8 @@ export function toProviderKeyType(key: PublicProviderKey, plan: Plan): ProviderK
     createdAt: key.createdAt,
     createdBy: key.createdBy,
     updatedAt: key.updatedAt,
+    lastUsedAt: key.lastUsedAt,
+    coolingDownUntil: key.coolingDownUntil,
   };
 }
 
@@ -141,6 +170,9 @@ export class ProviderKeyEventType {
   @Field(() => KeyHealth, { nullable: true })
   health: KeyHealth | null;
 
+  @Field(() => KeyHealth, { nullable: true, description: 'HEALTH_CHANGED: the health before.' })
+  previousHealth: KeyHealth | null;
+
   @Field(() => Date)
   at: Date;
 }
@@ -153,6 +185,7 @@ export function toProviderKeyEventType(event: ProviderKeyEvent): ProviderKeyEven
     actorId: event.actorId,
     maskedKey: event.lastFour,
     health: event.health,
+    previousHealth: event.previousHealth,
     at: event.at,
   };
 }

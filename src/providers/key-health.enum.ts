@@ -14,3 +14,15 @@ export enum KeyHealth {
 }
 
 registerEnumType(KeyHealth, { name: 'KeyHealth' });
+
+/**
+ * The key itself cannot serve until someone acts (a new key, a permission, credit): routing skips it.
+ * Every other health leaves a key usable: a rate limit or an outage passes, and UNTESTED is untested.
+ */
+const HARD_FAILURES: ReadonlySet<KeyHealth> = new Set([
+  KeyHealth.INVALID_KEY,
+  KeyHealth.INSUFFICIENT_PERMISSIONS,
+  KeyHealth.QUOTA_EXCEEDED,
+]);
+
+export const isHardFailure = (health: KeyHealth): boolean => HARD_FAILURES.has(health);

@@ -4,6 +4,7 @@ import { Plan } from '../accounts/plan.enum';
 import { AiProvider } from '../providers/ai-provider.enum';
 import { AiTask } from '../providers/ai-task.enum';
 import { KeyHealth } from '../providers/key-health.enum';
+import { RouteStatus } from './route-status.enum';
 import { ProviderKeyType } from '../provider-keys/provider-key.type';
 
 @ObjectType('ProviderOption', { simpleResolvers: true, description: 'One entry of the provider dropdown.' })
@@ -50,6 +51,15 @@ export class AiTaskRoute {
 
   @Field(() => KeyHealth, { nullable: true })
   health: KeyHealth | null;
+
+  @Field(() => RouteStatus, { description: 'Why the task is served this way.' })
+  status: RouteStatus;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The stored key that serves; null for BUILT_IN and UNAVAILABLE.',
+  })
+  keyId: string | null;
 }
 
 @ObjectType('AiSettings', { simpleResolvers: true })

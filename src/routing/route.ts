@@ -3,13 +3,16 @@ import { Plan, planAllowsByok } from '../accounts/plan.enum';
 import { adapterFor, PROVIDER_ADAPTERS } from '../providers/adapters';
 import { AiProvider } from '../providers/ai-provider.enum';
 import { AiTask } from '../providers/ai-task.enum';
+import { isHardFailure } from '../providers/key-health.enum';
 import type { PublicProviderKey } from '../provider-keys/provider-key.entity';
 import { AiTaskRoute } from './ai-settings.type';
+import { RouteStatus } from './route-status.enum';
 
 // Which stored key serves the AI tasks of an account, and so which provider and model each task uses:
-// the one rule, used alike by aiSettings, aiProviders and the credential resolver. While the plan allows
-// BYOK, the first provider in the routing order with a stored key serves; otherwise (or with no key)
-// the platform's built-in allocation.
+// the one rule, used alike by aiSettings, aiProviders and the credential resolver (in-process and the
+// internal API). While the plan allows BYOK, the first usable key in the routing order serves; a key is
+// unusable while its health is a hard failure or it cools down after transient failures. Without a
+// usable key (or a plan that allows BYOK), the platform's built-in allocation serves.
 
 /** The order routing tries stored keys in (the contract's default). */
 export const ROUTING_ORDER: readonly AiProvider[] = PROVIDER_ADAPTERS.map((adapter) => adapter.provider);
@@ -20,31 +23,50 @@ export interface BuiltIn {
   apiKeys: Partial<Record<AiProvider, string>>;
 }
 
-export function servingKey<K extends PublicProviderKey>(plan: Plan, keys: readonly K[]): K | undefined {
-  if (!planAllowsByok(plan)) return undefined;
-  for (const provider of ROUTING_ORDER) {
-    const key = keys.find((candidate) => candidate.provider === provider);
-    if (key) return key;
-  }
-  return undefined;
+export type RoutableKey = Pick<
+  PublicProviderKey,
+  'id' | 'provider' | 'health' | 'coolingDownUntil' | 'deployment' | 'version'
+>;
+
+export function isUsable(key: RoutableKey, now: Date): boolean {
+  return !isHardFailure(key.health) && !(key.coolingDownUntil && key.coolingDownUntil > now);
 }
 
-/** The route of one task, served by `key` (from servingKey) or, without one, by the built-in allocation. */
-export function routeOf(task: AiTask, key: PublicProviderKey | undefined, builtIn: BuiltIn): AiTaskRoute {
+/** The key that serves the account's tasks and why; none when the built-in allocation serves. */
+export interface Serving<K> {
+  key: K | undefined;
+  status: RouteStatus;
+}
+
+export function servingKey<K extends RoutableKey>(plan: Plan, keys: readonly K[], now: Date): Serving<K> {
+  if (!planAllowsByok(plan)) return { key: undefined, status: RouteStatus.BUILT_IN };
+  const stored = ROUTING_ORDER.map((provider) => keys.find((key) => key.provider === provider)).filter(
+    (key): key is K => key !== undefined,
+  );
+  const key = stored.find((candidate) => isUsable(candidate, now));
+  if (!key) return { key: undefined, status: RouteStatus.BUILT_IN };
+  return { key, status: key === stored[0] ? RouteStatus.BYOK_KEY : RouteStatus.FALLBACK_KEY };
+}
+
+/** The route of one task, as `servingKey` decided it. */
+export function routeOf(task: AiTask, { key, status }: Serving<RoutableKey>, builtIn: BuiltIn): AiTaskRoute {
   if (!key) {
     const provider = builtIn.provider;
-    return {
-      task,
-      provider,
-      model: adapterFor(provider).models[task],
-      billingMode: BillingMode.BUILT_IN,
-      health: null,
-    };
+    const model = adapterFor(provider).models[task];
+    return { task, provider, model, billingMode: BillingMode.BUILT_IN, health: null, status, keyId: null };
   }
   // Azure OpenAI serves every task from the key's own deployment.
   const model =
     key.provider === AiProvider.AZURE_OPENAI && key.deployment
       ? key.deployment
       : adapterFor(key.provider).models[task];
-  return { task, provider: key.provider, model, billingMode: BillingMode.BYOK, health: key.health };
+  return {
+    task,
+    provider: key.provider,
+    model,
+    billingMode: BillingMode.BYOK,
+    health: key.health,
+    status,
+    keyId: key.id,
+  };
 }
