@@ -319,7 +319,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1_000),
       maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 1_000, 50, 100_000),
       maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 10, 0, 1_000),
-      maxCost: integer(env, 'GRAPHQL_MAX_COST', 5_000, 10, 1_000_000),
+      maxCost: integer(env, 'GRAPHQL_MAX_COST', 12_000, 10, 1_000_000),
       maxBodyBytes: integer(env, 'GRAPHQL_MAX_BODY_BYTES', 100 * 1024, 1_024, 10 * 1024 * 1024),
     },
     builtin: { provider: builtinProvider as AiProvider, apiKeys },

@@ -35,7 +35,7 @@ class ApiError extends Error {
 
 /** A driver or pool error that means the database does not answer (as opposed to a fault of ours). */
 const UNREACHABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|PROTOCOL_CONNECTION_LOST|PROTOCOL_SEQUENCE_TIMEOUT|ER_CON_COUNT_ERROR|not (?:yet )?(?:connected|initialized)|Connection lost/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|PROTOCOL_CONNECTION_LOST|PROTOCOL_SEQUENCE_TIMEOUT|ER_CON_COUNT_ERROR|not (?:yet )?(?:connected|initialized|open|established)|Pool is closed|Connection lost/i;
 function isDatabaseDown(error: unknown): boolean {
   const { code, message, name } = (error ?? {}) as { code?: unknown; message?: unknown; name?: unknown };
   return [code, message, name].some((value) => typeof value === 'string' && UNREACHABLE.test(value));

@@ -117,7 +117,8 @@ export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloSer
               getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {})
                 .coerced ?? {};
           }
-          const key = shape.pageVariables.map((name) => pageSize(variables[name])).join(',');
+          // A variable that was not sent (and has no default) leaves the argument at its own default.
+          const key = shape.pageVariables.map((name) => (name in variables ? pageSize(variables[name]) : '-')).join(',');
           let verdict = shape.verdicts.get(key);
           if (verdict === undefined) {
             verdict = judge(schema, document, variables);
@@ -183,7 +184,8 @@ function withPageSizes(
       const given = written.get(arg.name);
       let value: unknown = arg.defaultValue;
       if (given?.kind === Kind.INT) value = Number(given.value);
-      else if (given?.kind === Kind.VARIABLE) value = variables[given.name.value];
+      else if (given?.kind === Kind.VARIABLE && given.name.value in variables) value = variables[given.name.value];
+      else if (given?.kind === Kind.VARIABLE) value = arg.defaultValue;
       else if (given) value = undefined; // null or another kind: refused by the resolver
       return {
         kind: Kind.ARGUMENT,

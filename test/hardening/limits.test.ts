@@ -99,7 +99,7 @@ describe('the cost limit counts pages from variables and defaults (SQLite, defau
     const result = await post(query, variables);
     expect(result.status).toBe(400);
     expect(codes(result.json)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-    expect(result.json.errors[0].message).toMatch(/^Query Cost limit of 5000 exceeded, found \d+/);
+    expect(result.json.errors[0].message).toMatch(/^Query Cost limit of 12000 exceeded, found \d+/);
     expect(result.json.data).toBeUndefined();
   });
 

@@ -48,6 +48,8 @@ describeEachDatabase(
           model: adapterFor(AiProvider.MISTRAL).models[task],
           billingMode: 'BUILT_IN',
           health: null,
+          status: 'BUILT_IN',
+          keyId: null,
         })),
       );
       const credential = await app().resolveCredential('acct_acme', AiTask.ANALYSIS);
@@ -61,7 +63,7 @@ describeEachDatabase(
 
     it('routes to the one stored key, and the resolver hands a pipeline the exact key that was added', async () => {
       const apiKey = makeKey(AiProvider.ANTHROPIC);
-      await add(AiProvider.ANTHROPIC, ` ${apiKey} `);
+      const added = await add(AiProvider.ANTHROPIC, ` ${apiKey} `);
       expect((await routes()).routes).toEqual(
         TASKS.map((task) => ({
           task,
@@ -69,6 +71,8 @@ describeEachDatabase(
           model: adapterFor(AiProvider.ANTHROPIC).models[task],
           billingMode: 'BYOK',
           health: 'UNTESTED',
+          status: 'BYOK_KEY',
+          keyId: added.data!.addProviderKey.id,
         })),
       );
       const credential = await app().resolveCredential('acct_acme', AiTask.INTERVIEW_CONVERSATION);

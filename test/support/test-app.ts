@@ -5,7 +5,7 @@ import { print } from 'graphql';
 import { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { App, AppOverrides, startApp } from '../../src/app/app';
 import { Env, loadConfig } from '../../src/config';
-import { signToken } from '../../src/auth/jwt';
+import { signServiceToken, signToken } from '../../src/auth/jwt';
 import { seedDemo } from '../../src/accounts/demo-seed';
 import { dropMysqlDatabase, freshMysqlUrl } from './mysql';
 import { FakeProviders, startFakeProviders } from './fake-providers';
@@ -30,9 +30,25 @@ export interface TestApp extends App {
   logs: string[];
   dataDir: string;
   token(userId: string, accountId: string, ttl?: string): Promise<string>;
+  /** A service token for the internal credential API (INTERNAL_PORT must be set: env INTERNAL_PORT '0'). */
+  serviceToken(service: string, scopes: string[], ttl?: string): Promise<string>;
+  /** POST to the internal credential API, as JSON unless `raw`; status, headers, parsed body. */
+  internal(
+    path: string,
+    body: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<InternalAnswer>;
   gql<T, V>(document: TypedDocumentNode<T, V>, variables?: V, token?: string): Promise<GraphqlResult<T>>;
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string }>;
   stop(keep?: boolean): Promise<void>;
+}
+
+export interface InternalAnswer {
+  status: number;
+  headers: Headers;
+  json: any;
+  text: string;
 }
 
 export interface TestAppOptions {
@@ -95,6 +111,28 @@ export async function startTestApp(database: DatabaseKind, options: TestAppOptio
     logs,
     dataDir,
     token: (userId, accountId, ttl) => signToken(config, { userId, accountId }, ttl),
+    serviceToken: (service, scopes, ttl) => signServiceToken(config, service, scopes, ttl),
+    async internal(path, body, token, headers = {}) {
+      if (!app.internalUrl)
+        throw new Error('the internal credential API is off: start the test app with INTERNAL_PORT');
+      const response = await fetch(`${app.internalUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let json: any;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, headers: response.headers, json, text };
+    },
     post,
     async gql(document, variables, token) {
       const { status, json } = await post(
