@@ -118,7 +118,9 @@ export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloSer
                 .coerced ?? {};
           }
           // A variable that was not sent (and has no default) leaves the argument at its own default.
-          const key = shape.pageVariables.map((name) => (name in variables ? pageSize(variables[name]) : '-')).join(',');
+          const key = shape.pageVariables
+            .map((name) => (name in variables ? pageSize(variables[name]) : '-'))
+            .join(',');
           let verdict = shape.verdicts.get(key);
           if (verdict === undefined) {
             verdict = judge(schema, document, variables);
@@ -184,7 +186,8 @@ function withPageSizes(
       const given = written.get(arg.name);
       let value: unknown = arg.defaultValue;
       if (given?.kind === Kind.INT) value = Number(given.value);
-      else if (given?.kind === Kind.VARIABLE && given.name.value in variables) value = variables[given.name.value];
+      else if (given?.kind === Kind.VARIABLE && given.name.value in variables)
+        value = variables[given.name.value];
       else if (given?.kind === Kind.VARIABLE) value = arg.defaultValue;
       else if (given) value = undefined; // null or another kind: refused by the resolver
       return {

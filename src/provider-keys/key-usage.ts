@@ -3,7 +3,7 @@ import type { ProviderKeyStore, UsageDay } from './provider-key.store';
 
 // lastUsedAt and usage(days), counted in memory and written in the background: a resolve must not cost a
 // write, and a busy pipeline resolves many times a second. Counts go out at least every `intervalMs` and
-// on close, in two statements whatever their number; a crash loses at most those seconds of counts.
+// on close, in three statements whatever their number; a crash loses at most those seconds of counts.
 // Replicas each count their own and the upserts add up.
 
 export const utcDay = (date: Date): string => date.toISOString().slice(0, 10);

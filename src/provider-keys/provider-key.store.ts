@@ -467,7 +467,7 @@ export class ProviderKeyStore {
 
   /**
    * Adds counted uses and failures to each key's day (an upsert that increments, so replicas add up) and
-   * moves each key's lastUsedAt forward: two statements, whatever the number of keys.
+   * moves each key's lastUsedAt forward: three statements, whatever the number of keys.
    */
   async addUsage(days: readonly UsageDay[], lastUsed: ReadonlyMap<string, Date>): Promise<void> {
     const dialect = dialectOf(this.dataSource);
@@ -480,6 +480,15 @@ export class ProviderKeyStore {
         await manager.query(
           `INSERT INTO provider_key_usage (key_id, day, account_id, resolves, failures) VALUES ${days.map(() => '(?, ?, ?, ?, ?)').join(', ')} ${increment}`,
           days.flatMap((day) => [day.keyId, day.day, day.accountId, day.resolves, day.failures]),
+        );
+      }
+      // Counts of a key removed since they were taken are not kept: its usage went with it.
+      const keyIds = [...new Set(days.map((day) => day.keyId))];
+      if (keyIds.length) {
+        const list = keyIds.map(() => '?').join(', ');
+        await manager.query(
+          `DELETE FROM provider_key_usage WHERE key_id IN (${list}) AND key_id NOT IN (SELECT id FROM provider_keys WHERE id IN (${list}))`,
+          [...keyIds, ...keyIds],
         );
       }
       if (lastUsed.size) {

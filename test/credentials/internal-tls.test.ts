@@ -109,7 +109,7 @@ describe('the internal listener in production', () => {
       expect(url).toBeDefined();
       const described = await fetch(`${url}openapi.json`);
       expect(described.status).toBe(200);
-      expect((await described.json()).openapi).toBe('3.1.0');
+      expect(((await described.json()) as { openapi: string }).openapi).toBe('3.1.0');
     } finally {
       service.child.kill('SIGTERM');
       expect(await service.exited).toBe(0);
