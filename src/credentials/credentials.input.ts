@@ -89,7 +89,7 @@ export function readReport(body: unknown): ReportRequest {
   }
   return {
     accountId: accountIdOf(fields),
-    keyId: keyId as string | null,
+    keyId: keyId,
     keyVersion: keyVersion as number | null,
     outcome: oneOf<ReportOutcome>(fields, 'outcome', REPORT_OUTCOMES),
     ...(providerStatus === undefined ? {} : { providerStatus: providerStatus as number }),

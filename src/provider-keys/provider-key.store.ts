@@ -493,16 +493,13 @@ export class ProviderKeyStore {
       }
       if (lastUsed.size) {
         const later = dialect === 'sqlite' ? 'MAX' : 'GREATEST';
-        const ids = [...lastUsed.keys()];
-        const cases = ids
+        const entries = [...lastUsed];
+        const cases = entries
           .map((_, i) => `WHEN :id${i} THEN ${later}(COALESCE(last_used_at, :at${i}), :at${i})`)
           .join(' ');
-        const parameters = Object.fromEntries(
-          ids.flatMap((id, i) => [
-            [`id${i}`, id],
-            [`at${i}`, lastUsed.get(id)],
-          ]),
-        );
+        const parameters: Record<string, unknown> = {};
+        entries.forEach(([id, at], i) => Object.assign(parameters, { [`id${i}`]: id, [`at${i}`]: at }));
+        const ids = entries.map(([id]) => id);
         await manager
           .createQueryBuilder()
           .update(ProviderKey)
