@@ -110,8 +110,12 @@ export function credentialsApi(deps: CredentialsApiDeps) {
     const body = await readJson(req);
     if (scope === 'credentials:resolve') {
       const { accountId, task } = readResolve(body);
+      // An account id is logged once it is known to be one: a key pasted there would pass for an id.
+      const credential = await deps.routes.resolveCredential(accountId, task).catch((error: unknown) => {
+        if (error instanceof CredentialUnavailableError) log.accountId = accountId;
+        throw error;
+      });
       log.accountId = accountId;
-      const credential = await deps.routes.resolveCredential(accountId, task);
       const { provider, model, endpoint, apiKey, billingMode, status, keyId, keyVersion, health } =
         credential;
       sendJson(
@@ -122,8 +126,7 @@ export function credentialsApi(deps: CredentialsApiDeps) {
       );
     } else {
       const report = readReport(body);
-      log.accountId = report.accountId;
-      await deps.reports.report(report, claims.service);
+      if (await deps.reports.report(report, claims.service)) log.accountId = report.accountId;
       res.writeHead(204, NO_STORE).end();
     }
   }

@@ -27,7 +27,7 @@ function objectWith(body: unknown, allowed: readonly string[], required: readonl
   }
   const unknown = Object.keys(body).filter((name) => !allowed.includes(name));
   if (unknown.length) {
-    const names = unknown.map((name) => (/^[A-Za-z][A-Za-z0-9]{0,30}$/.test(name) ? `"${name}"` : 'a field'));
+    const names = unknown.map((name) => (/^[A-Za-z][A-Za-z0-9]{0,18}$/.test(name) ? `"${name}"` : 'a field'));
     throw new BadRequestError(`Unknown field ${names.join(', ')}: the fields are ${allowed.join(', ')}.`);
   }
   const missing = required.filter((name) => !(name in body));

@@ -40,9 +40,12 @@ export class KeyReports {
     },
   ) {}
 
-  /** `service`: the reporting service's name, from its token (the audit actor is `service:<name>`). */
-  async report(report: KeyReport, service: string): Promise<void> {
-    if (report.keyId === null || report.keyVersion === null || report.outcome === 'OK') return;
+  /**
+   * `service`: the reporting service's name, from its token (the audit actor is `service:<name>`).
+   * Whether the report was about a key the account holds at that version (else it changed nothing).
+   */
+  async report(report: KeyReport, service: string): Promise<boolean> {
+    if (report.keyId === null || report.keyVersion === null || report.outcome === 'OK') return false;
     const key = { accountId: report.accountId, keyId: report.keyId, keyVersion: report.keyVersion };
     const health = report.outcome;
     let effect;
@@ -63,6 +66,8 @@ export class KeyReports {
         coolingDownUntil,
       });
     }
-    if (effect !== 'stale') this.deps.usage.failed({ id: key.keyId, accountId: key.accountId });
+    if (effect === 'stale') return false;
+    this.deps.usage.failed({ id: key.keyId, accountId: key.accountId });
+    return true;
   }
 }

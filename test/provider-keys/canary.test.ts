@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { DocumentNode, print } from 'graphql';
 import {
   AddProviderKeyDocument,
@@ -11,32 +10,15 @@ import {
   RotateProviderKeyDocument,
   TestProviderKeyDocument,
 } from '../generated/graphql';
-import { keyFragmentsIn } from '../support/key-fragments';
+import { databaseText, keyFragmentsIn, randomText } from '../support/key-fragments';
 import { describeEachDatabase, TestApp } from '../support/test-app';
 
 // A canary key goes through every key operation, on success and failure paths, with the service logging
 // at debug level and the fake providers echoing keys back. No 5-character run of it, bar the last four
 // a masked key shows, may appear in a response, a log line, an audit row or any column but the sealed ones.
 
-const SEALED_COLUMNS = new Set(['ciphertext', 'iv', 'auth_tag', 'wrapped_key']);
-const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-const randomText = (length: number) =>
-  Array.from(crypto.randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
 /** Realistic OpenAI shapes; the fake answers by the marker inside (none: valid). */
 const canary = (marker = '') => `sk-proj-${marker}${randomText(100)}`;
-
-async function databaseText(app: TestApp): Promise<string> {
-  const parts: string[] = [];
-  for (const entity of app.dataSource.entityMetadatas) {
-    for (const row of await app.dataSource.query<Record<string, unknown>[]>(
-      `SELECT * FROM ${entity.tableName}`,
-    )) {
-      for (const [column, value] of Object.entries(row))
-        if (!SEALED_COLUMNS.has(column)) parts.push(`${column}=${String(value)}`);
-    }
-  }
-  return parts.join('\n');
-}
 
 describeEachDatabase('key canary', (app) => {
   it('never shows a stored, rotated, rejected or mistyped key beyond its last four', async () => {

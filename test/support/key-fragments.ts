@@ -1,3 +1,6 @@
+import crypto from 'node:crypto';
+import type { TestApp } from './test-app';
+
 /**
  * Every 5-character piece of `key` that occurs in `text`. Five characters is less than any prefix
  * plus a useful fragment, and more than the last four a masked key may show.
@@ -15,4 +18,26 @@ export function keyFragmentsIn(text: string, key: string, ignore: readonly strin
     if (text.includes(piece)) found.add(piece);
   }
   return [...found];
+}
+
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+/** Random letters: a canary's body, unlikely to meet any word the service says. */
+export const randomText = (length: number) =>
+  Array.from(crypto.randomBytes(length), (byte) => ALPHABET[byte % ALPHABET.length]).join('');
+
+const SEALED_COLUMNS = new Set(['ciphertext', 'iv', 'auth_tag', 'wrapped_key']);
+
+/** Every column of every table but the sealed key material, as text: where no key may appear. */
+export async function databaseText(app: TestApp): Promise<string> {
+  const parts: string[] = [];
+  for (const entity of app.dataSource.entityMetadatas) {
+    for (const row of await app.dataSource.query<Record<string, unknown>[]>(
+      `SELECT * FROM ${entity.tableName}`,
+    )) {
+      for (const [column, value] of Object.entries(row))
+        if (!SEALED_COLUMNS.has(column)) parts.push(`${column}=${String(value)}`);
+    }
+  }
+  return parts.join('\n');
 }
