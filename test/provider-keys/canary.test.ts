@@ -11,7 +11,7 @@ import {
   TestProviderKeyDocument,
 } from '../generated/graphql';
 import { databaseText, keyFragmentsIn, randomText } from '../support/key-fragments';
-import { describeEachDatabase, TestApp } from '../support/test-app';
+import { describeEachDatabase } from '../support/test-app';
 
 // A canary key goes through every key operation, on success and failure paths, with the service logging
 // at debug level and the fake providers echoing keys back. No 5-character run of it, bar the last four
