@@ -1,11 +1,18 @@
 import 'reflect-metadata';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
+import {
+  asError,
+  cpuMs,
+  freePort,
+  localServer,
+  percentiles,
+  rssKiB,
+  startChild,
+  writeFigures,
+} from './harness';
 import { createConnection, createPool, PoolConnection } from 'mysql2/promise';
 import { Account } from '../src/accounts/account.entity';
 import { Membership } from '../src/accounts/membership.entity';
@@ -25,14 +32,11 @@ import { ProviderKey } from '../src/provider-keys/provider-key.entity';
 // asserts nothing. Env: BENCH_DATABASE_URL (server, default mysql://root@127.0.0.1:3306),
 // BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (default 16).
 
-/** autocannon hands its callbacks an untyped error. */
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 const SERVER_URL = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ACCOUNTS = 1_000;
 const SLICES = 5;
-const ROOT = path.resolve(__dirname, '../..');
 
 interface Figures {
   name: string;
@@ -53,21 +57,6 @@ interface Measured extends Figures {
   baselineRps: number;
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-
-function startChild(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'dist', script)], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
 async function waitFor(url: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
@@ -82,11 +71,6 @@ async function waitFor(url: string): Promise<void> {
     }
   }
   throw new Error(`${url} did not come up`);
-}
-
-function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : NaN;
 }
 
 type Request = { body: string; expect?: 'data' | 'UNAUTHENTICATED' };
@@ -104,15 +88,6 @@ interface Sample extends Omit<Figures, 'p50' | 'p99' | 'serverCpu' | 'databaseCp
   /** CPU time used during the run, ms. */
   serverCpuMs: number;
   databaseCpuMs: number;
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-
-/** CPU time, user and system, that a process has used so far, in ms; NaN without a process to read. */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
 /** The processes whose CPU time a run is charged with: the server it loads, and MariaDB when it runs here. */
@@ -174,12 +149,6 @@ function load(
   });
 }
 
-function percentiles(latencies: number[]): Pick<Figures, 'p50' | 'p99'> {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99) };
-}
-
 /** Slices of equal length as one measurement: mean throughput, percentiles over all their responses. */
 function combine(parts: Sample[]): Figures {
   const sum = (pick: (sample: Sample) => number) => parts.reduce((total, sample) => total + pick(sample), 0);
@@ -197,20 +166,6 @@ function combine(parts: Sample[]): Figures {
 }
 
 const body = (query: string, variables?: unknown) => JSON.stringify({ query, variables });
-
-/** The Unix socket and the process of the MariaDB at SERVER_URL, when that server runs on this host. */
-async function localServer(): Promise<{ socket?: string; pid?: number }> {
-  const connection = await createConnection({ uri: SERVER_URL });
-  try {
-    const [rows] = await connection.query('SELECT @@socket AS socket, @@pid_file AS pidFile');
-    const { socket, pidFile } = (rows as { socket: string | null; pidFile: string | null }[])[0];
-    if (!socket || !fs.existsSync(socket) || !fs.statSync(socket).isSocket()) return {};
-    const pid = pidFile && fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : NaN;
-    return { socket, pid: Number.isInteger(pid) && fs.existsSync(`/proc/${pid}/stat`) ? pid : undefined };
-  } finally {
-    await connection.end();
-  }
-}
 
 /** The write pairs with nothing but the database, as measured by writeFloor. */
 type Floor = Pick<Figures, 'rps' | 'p50' | 'p99' | 'errors' | 'databaseCpu'>;
@@ -383,7 +338,7 @@ async function main(): Promise<void> {
     );
     // The service talks to a MariaDB on this host as one would deploy it, through its Unix socket; a
     // second instance on loopback TCP shows what that transport costs (see docs/benchmarks.md).
-    const server = await localServer();
+    const server = await localServer(SERVER_URL);
     const { socket } = server;
     const [servicePort, tcpServicePort, baselinePort] = [
       await freePort(),
@@ -612,17 +567,7 @@ function report(
   ].join('\n');
   process.stdout.write(`\n${text}`);
   // The figures replace the marked part of docs/benchmarks.md; the notes written around them stay.
-  const file = path.join(ROOT, 'docs/benchmarks.md');
-  const [start, end] = ['<!-- bench:start -->', '<!-- bench:end -->'];
-  const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : `${start}\n${end}\n`;
-  const marked =
-    previous.includes(start) && previous.includes(end) ? previous : `${start}\n${end}\n${previous}`;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(
-    file,
-    `${marked.slice(0, marked.indexOf(start) + start.length)}\n${text}${marked.slice(marked.indexOf(end))}`,
-  );
-  process.stdout.write(`\nWritten to docs/benchmarks.md\n`);
+  writeFigures('', text);
 }
 
 main().catch((error) => {
