@@ -10,22 +10,15 @@ import {
   localServer,
   percentiles,
   rssKiB,
+  seedBenchDatabase,
   startChild,
   writeFigures,
 } from './harness';
 import { createConnection, createPool, PoolConnection } from 'mysql2/promise';
-import { Account } from '../src/accounts/account.entity';
-import { Membership } from '../src/accounts/membership.entity';
-import { Plan } from '../src/accounts/plan.enum';
-import { Role } from '../src/accounts/role.enum';
 import { signToken } from '../src/auth/jwt';
 import { loadConfig } from '../src/config';
-import { sealKey } from '../src/crypto/envelope';
-import { parseKeyring } from '../src/crypto/keyring';
-import { openAppDatabase } from '../src/app/database';
 import { AiProvider } from '../src/providers/ai-provider.enum';
 import { KeyHealth } from '../src/providers/key-health.enum';
-import { ProviderKey } from '../src/provider-keys/provider-key.entity';
 
 // npm run bench: the service on MariaDB with 1,000 accounts that hold keys, against a bare Apollo Server
 // answering `{ __typename }` measured in the same run. Prints figures and writes docs/benchmarks.md;
@@ -285,43 +278,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     process.stdout.write(`Seeding ${ACCOUNTS} accounts with keys into ${database}…\n`);
-    const dataSource = await openAppDatabase({ type: 'mysql', url: databaseUrl });
-    const keyring = parseKeyring(masterKeys);
-    const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({
-      id: `acct_bench_${i}`,
-      name: `Bench ${i}`,
-      plan: Plan.GROWTH,
-    }));
-    await dataSource.getRepository(Account).insert(accounts);
-    await dataSource.getRepository(Membership).insert(
-      accounts.map((account, i) => ({
-        userId: `user_bench_${i}`,
-        accountId: account.id,
-        role: Role.ADMIN,
-      })),
-    );
-    const keys = accounts.map((account) => {
-      const id = crypto.randomUUID();
-      const apiKey = `sk-proj-${crypto.randomBytes(48).toString('hex')}`;
-      return {
-        id,
-        accountId: account.id,
-        provider: AiProvider.OPENAI,
-        lastFour: apiKey.slice(-4),
-        label: 'bench',
-        endpoint: null,
-        deployment: null,
-        health: KeyHealth.VALID,
-        lastTestedAt: new Date(),
-        lastTestMessage: 'OpenAI accepted this key.',
-        version: 1,
-        createdBy: 'user_bench_0',
-        ...sealKey(apiKey, { accountId: account.id, provider: AiProvider.OPENAI, keyId: id }, keyring),
-      };
-    });
-    for (let i = 0; i < keys.length; i += 200)
-      await dataSource.getRepository(ProviderKey).insert(keys.slice(i, i + 200));
-    await dataSource.destroy();
+    const accounts = await seedBenchDatabase(databaseUrl, masterKeys, ACCOUNTS);
 
     const env = {
       NODE_ENV: 'production',

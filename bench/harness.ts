@@ -2,7 +2,18 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
+import { Account } from '../src/accounts/account.entity';
+import { Membership } from '../src/accounts/membership.entity';
+import { Plan } from '../src/accounts/plan.enum';
+import { Role } from '../src/accounts/role.enum';
+import { openAppDatabase } from '../src/app/database';
+import { sealKey } from '../src/crypto/envelope';
+import { parseKeyring } from '../src/crypto/keyring';
+import { AiProvider } from '../src/providers/ai-provider.enum';
+import { KeyHealth } from '../src/providers/key-health.enum';
+import { ProviderKey } from '../src/provider-keys/provider-key.entity';
 
 // What the benchmarks share: child processes of the built service, CPU and memory read from /proc, the
 // percentiles of a set of latencies, where the local MariaDB listens, and writing figures into the
@@ -78,4 +89,52 @@ export function writeFigures(name: string, text: string): void {
     `${marked.slice(0, marked.indexOf(start) + start.length)}\n${text}${marked.slice(marked.indexOf(end))}`,
   );
   process.stdout.write(`\nWritten to docs/benchmarks.md\n`);
+}
+
+/**
+ * A fresh database of `count` GROWTH accounts (`acct_bench_<i>`, admin `user_bench_<i>`), each holding a
+ * VALID OpenAI key sealed by the service's own code, in bulk inserts. The accounts, in order.
+ */
+export async function seedBenchDatabase(databaseUrl: string, masterKeys: string, count: number) {
+  const dataSource = await openAppDatabase({ type: 'mysql', url: databaseUrl });
+  try {
+    const keyring = parseKeyring(masterKeys);
+    const accounts = Array.from({ length: count }, (_, i) => ({
+      id: `acct_bench_${i}`,
+      name: `Bench ${i}`,
+      plan: Plan.GROWTH,
+    }));
+    await dataSource.getRepository(Account).insert(accounts);
+    await dataSource.getRepository(Membership).insert(
+      accounts.map((account, i) => ({
+        userId: `user_bench_${i}`,
+        accountId: account.id,
+        role: Role.ADMIN,
+      })),
+    );
+    const keys = accounts.map((account) => {
+      const id = crypto.randomUUID();
+      const apiKey = `sk-proj-${crypto.randomBytes(48).toString('hex')}`;
+      return {
+        id,
+        accountId: account.id,
+        provider: AiProvider.OPENAI,
+        lastFour: apiKey.slice(-4),
+        label: 'bench',
+        endpoint: null,
+        deployment: null,
+        health: KeyHealth.VALID,
+        lastTestedAt: new Date(),
+        lastTestMessage: 'OpenAI accepted this key.',
+        version: 1,
+        createdBy: 'user_bench_0',
+        ...sealKey(apiKey, { accountId: account.id, provider: AiProvider.OPENAI, keyId: id }, keyring),
+      };
+    });
+    for (let i = 0; i < keys.length; i += 200)
+      await dataSource.getRepository(ProviderKey).insert(keys.slice(i, i + 200));
+    return accounts;
+  } finally {
+    await dataSource.destroy();
+  }
 }
