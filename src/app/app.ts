@@ -15,6 +15,7 @@ import { compareMasterKeyChecks, verifyMasterKeys } from '../provider-keys/maste
 import { ProviderKeyStore } from '../provider-keys/provider-key.store';
 import { ResolvedCredential } from '../routing/route.service';
 import { RunningServer, startServer } from '../server';
+import { DEFAULT_WEBHOOK_TIMING, WebhookDispatcher, WebhookTiming } from '../webhooks/webhook-dispatcher';
 import { openAppDatabase } from './database';
 import { buildAppSchema } from './schema';
 import { AppContext, createServices } from './services';
@@ -41,6 +42,8 @@ export interface AppOverrides {
   logDestination?: DestinationStream;
   /** Tests only: DNS for outbound connection tests. */
   lookup?: ProviderSettings['lookup'];
+  /** Tests only: the webhook dispatcher's delays and timeouts, in place of the contract's. */
+  webhookTiming?: Partial<WebhookTiming>;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const dataSource = await openAppDatabase(config.database);
   let server: RunningServer;
   let wiring: ReturnType<typeof createServices>;
+  let dispatcher: WebhookDispatcher | undefined;
   try {
     wiring = createServices(config, dataSource, keyring, logger, overrides.lookup);
     await verifyMasterKeys(dataSource, wiring.store, keyring);
@@ -101,6 +105,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       logger,
       readiness: () => checkReadiness(dataSource, store, keyring),
     });
+    if (wiring.outbox && config.webhook) {
+      const timing = { ...DEFAULT_WEBHOOK_TIMING, ...overrides.webhookTiming };
+      dispatcher = new WebhookDispatcher(wiring.outbox, config.webhook, logger, timing);
+      dispatcher.start();
+    }
   } catch (error) {
     await dataSource.destroy();
     throw error;
@@ -112,6 +121,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     logger,
     async close() {
       await server.close();
+      // After the last request, before the pool closes: attempts under way finish, nothing more is claimed.
+      await dispatcher?.stop();
       await wiring.tester.close();
       await dataSource.destroy();
     },

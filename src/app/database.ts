@@ -6,15 +6,22 @@ import { DatabaseSchema, openDatabase } from '../db/data-source';
 import { MasterKeyCheck } from '../provider-keys/master-key-check.entity';
 import { ProviderKey } from '../provider-keys/provider-key.entity';
 import { ProviderKeyEvent } from '../provider-keys/provider-key-event.entity';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { Accounts1732600000000 } from '../../migrations/1732600000000-accounts';
 import { ProviderKeys1732600000001 } from '../../migrations/1732600000001-provider-keys';
 import { MasterKeyChecks1732600000002 } from '../../migrations/1732600000002-master-key-checks';
+import { WebhookDeliveries1732600000200 } from '../../migrations/1732600000200-webhook-deliveries';
 
 // Every table of the service: the capabilities' entities and the migrations that create them, in order.
 
 export const SCHEMA: DatabaseSchema = {
-  entities: [Account, Membership, ProviderKey, ProviderKeyEvent, MasterKeyCheck],
-  migrations: [Accounts1732600000000, ProviderKeys1732600000001, MasterKeyChecks1732600000002],
+  entities: [Account, Membership, ProviderKey, ProviderKeyEvent, MasterKeyCheck, WebhookDelivery],
+  migrations: [
+    Accounts1732600000000,
+    ProviderKeys1732600000001,
+    MasterKeyChecks1732600000002,
+    WebhookDeliveries1732600000200,
+  ],
 };
 
 /** Connects, creating the database when needed, and applies pending migrations. */

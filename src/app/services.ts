@@ -8,6 +8,8 @@ import { ConnectionTester, ProviderSettings } from '../providers/connection-test
 import { ProviderKeyService } from '../provider-keys/provider-key.service';
 import { AccountKeys, ProviderKeyStore } from '../provider-keys/provider-key.store';
 import { RouteService } from '../routing/route.service';
+import { NO_WEBHOOKS } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.store';
 
 // The services, wired once at start-up and shared by every request. Each capability names the few it
 // calls in its own context type; this is the whole they all fit.
@@ -26,6 +28,8 @@ export interface Wiring {
   store: ProviderKeyStore;
   tester: ConnectionTester;
   services: Services;
+  /** The webhook outbox; undefined when WEBHOOK_URL is not set. */
+  outbox: WebhookOutbox | undefined;
 }
 
 export function createServices(
@@ -35,13 +39,15 @@ export function createServices(
   logger: Logger,
   lookup?: ProviderSettings['lookup'],
 ): Wiring {
-  const store = new ProviderKeyStore(dataSource, keyring);
+  const outbox = config.webhook ? new WebhookOutbox(dataSource) : undefined;
+  const store = new ProviderKeyStore(dataSource, keyring, outbox?.publish ?? NO_WEBHOOKS);
   const tester = new ConnectionTester({ ...config.providers, lookup });
   // Per process: with several replicas, each allows this many (see README).
   const testLimiter = new RateLimiterMemory({ points: config.testRateLimitPerMinute, duration: 60 });
   return {
     store,
     tester,
+    outbox,
     services: {
       routes: new RouteService({ store, builtIn: config.builtin }),
       providerKeys: new ProviderKeyService({
