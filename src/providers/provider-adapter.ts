@@ -4,8 +4,9 @@ import type { KeyHealth } from './key-health.enum';
 
 // One adapter per provider, describing itself: what the dropdown shows, how its keys look, where its API
 // is and which variable moves it, the model per task, how its token-free model list is asked for and
-// how its answers read, and how to fix what a test finds. Adapters do no I/O, so each can be read
-// against ../shared/providers.md alone; connection-tester.ts does the requests. The list is adapters.ts.
+// how its answers read, how its deep test bills one token per model, and how to fix what a test finds.
+// Adapters do no I/O, so each can be read against ../shared/providers.md alone; connection-tester.ts
+// does the requests. The list is adapters.ts.
 
 /** What a client typed, before validation. */
 export interface CandidateInput {

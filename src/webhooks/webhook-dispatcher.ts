@@ -68,7 +68,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly outbox: WebhookOutbox,
     private readonly target: WebhookTarget,
-    private readonly logger: Pick<Logger, 'warn' | 'error' | 'info'>,
+    private readonly logger: Pick<Logger, 'debug' | 'warn' | 'error'>,
     private readonly timing: WebhookTiming = DEFAULT_WEBHOOK_TIMING,
   ) {
     this.signer = new Webhook(target.secret);
@@ -126,7 +126,11 @@ export class WebhookDispatcher {
     const attemptAt = new Date();
     const failure = await this.post(delivery, attemptAt);
     try {
-      if (failure === undefined) return await this.outbox.acknowledge(delivery);
+      if (failure === undefined) {
+        await this.outbox.acknowledge(delivery);
+        const fields = { webhookId: delivery.id, type: delivery.type, attempts: delivery.attempts + 1 };
+        return this.logger.debug(fields, 'webhook delivered');
+      }
       const failed = delivery.attempts + 1;
       const next = nextAttemptAt(this.timing, failed, delivery.firstAttemptAt ?? attemptAt, new Date());
       await this.outbox.recordFailure(delivery, failure, attemptAt, next);

@@ -4,6 +4,9 @@ import type { AddressInfo, Socket } from 'node:net';
 // The platform's webhook endpoint, on loopback: records every POST as it arrives and answers as the
 // test scripts it. Its /elsewhere path is where its redirects point, to show whether one was followed.
 
+/** The WEBHOOK_SECRET of the tests: whsec_ and the base64 of 32 bytes. */
+export const SECRET = `whsec_${Buffer.from('test-webhook-secret-of-32-bytes!').toString('base64')}`;
+
 export interface ReceivedWebhook {
   path: string;
   headers: IncomingHttpHeaders;

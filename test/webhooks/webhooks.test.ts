@@ -15,13 +15,12 @@ import { makeKey } from '../support/fake-providers';
 import { keyFragmentsIn } from '../support/key-fragments';
 import { distEntry } from '../support/processes';
 import { DATABASES, type DatabaseKind, startTestApp, type TestApp } from '../support/test-app';
-import { type ReceivedWebhook, WebhookReceiver } from '../support/webhook-receiver';
+import { type ReceivedWebhook, SECRET, WebhookReceiver } from '../support/webhook-receiver';
 
 // Webhooks to the platform, as the platform receives them: a receiver on loopback, the real service on
 // both databases, changes made through GraphQL. Delays are the contract's schedule scaled down
 // (AppOverrides.webhookTiming): retries after 100 ms, then 400 ms, for 1.5 s in all.
 
-export const SECRET = `whsec_${Buffer.from('test-webhook-secret-of-32-bytes!').toString('base64')}`;
 const FAST: Partial<WebhookTiming> = {
   pollMs: 50,
   firstRetryMs: 100,
