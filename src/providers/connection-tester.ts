@@ -153,16 +153,15 @@ export class ConnectionTester {
         verdict: await this.billedVerdict(adapter, candidate, request, signal),
       })),
     );
-    const missing = [
-      ...listedMissing,
-      ...verdicts.filter((v) => v.verdict.modelMissing).flatMap((v) => v.models),
-    ];
     const failed = verdicts.find(
       ({ verdict }) => !verdict.modelMissing && verdict.health !== KeyHealth.VALID,
+    )?.verdict;
+    if (failed) return { health: failed.health, message: failed.message, missingModels: [], deep: true };
+    const refused = verdicts.filter(({ verdict }) => verdict.modelMissing).flatMap(({ models }) => models);
+    const missing = requiredModels(candidate.provider).filter(
+      (model) => listedMissing.includes(model) || refused.includes(model),
     );
-    const inCatalogOrder = requiredModels(candidate.provider).filter((model) => missing.includes(model));
-    if (failed) return { ...failed.verdict, missingModels: [], deep: true };
-    return { health: KeyHealth.VALID, missingModels: inCatalogOrder, deep: true };
+    return { health: KeyHealth.VALID, missingModels: missing, deep: true };
   }
 
   private async billedVerdict(
