@@ -16,6 +16,8 @@ const UNIT = [
   '/test/foundation/permissions\\.test\\.ts$',
   '/test/foundation/schema\\.test\\.ts$',
   '/test/provider-keys/masked-key\\.test\\.ts$',
+  '/test/webhooks/webhook-config\\.test\\.ts$',
+  '/test/webhooks/retry-schedule\\.test\\.ts$',
 ];
 
 /** @type {import('jest').Config} */

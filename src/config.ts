@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PROVIDER_ADAPTERS } from './providers/adapters';
 import { AiProvider } from './providers/ai-provider.enum';
 import { DEFAULT_TIMEOUT_MS } from './providers/connection-tester';
+import { isAllowlisted } from './providers/outbound-policy';
 import type { BaseUrls } from './providers/provider-adapter';
 
 // Every environment variable the service reads is read and checked here, once, at start-up.
@@ -60,6 +61,8 @@ export interface Config {
   internal: InternalConfig | undefined;
   /** INTERNAL_AUDIENCE: the `aud` of service tokens (refused on /graphql). */
   internalAudience: string;
+  /** WEBHOOK_URL and WEBHOOK_SECRET: where events about keys go; undefined when no webhooks are sent. */
+  webhook: { url: string; secret: string } | undefined;
 }
 
 export interface InternalConfig {
@@ -199,6 +202,51 @@ function internalFrom(env: Env, production: boolean, publicPort: number): Intern
   };
 }
 
+/** OUTBOUND_ALLOWLIST: "host" or "host:port" entries, lower case. */
+function allowlistOf(env: Env): string[] {
+  return (optional(env, 'OUTBOUND_ALLOWLIST') ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+const SECRET_EXPECTED =
+  'expected whsec_ followed by the base64 of 24 to 64 random bytes, as Standard Webhooks has it (e.g. `echo "whsec_$(openssl rand -base64 32)"`)';
+
+/**
+ * The platform's webhook endpoint: https, or http outside production and to OUTBOUND_ALLOWLIST hosts
+ * (a receiver beside the service). Neither value is ever quoted back: both may hold credentials.
+ */
+function webhookFrom(env: Env, production: boolean, allowlist: string[]): Config['webhook'] {
+  const raw = optional(env, 'WEBHOOK_URL');
+  const secret = optional(env, 'WEBHOOK_SECRET');
+  if (raw === undefined) {
+    if (secret !== undefined)
+      throw new ConfigError('WEBHOOK_SECRET', 'is set but WEBHOOK_URL is not: set both, or neither');
+    return undefined;
+  }
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ConfigError(
+      'WEBHOOK_URL',
+      'expected an https URL such as https://platform.example.com/webhooks/byok',
+    );
+  }
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  if (url.protocol === 'http:' && production && !isAllowlisted(allowlist, url.hostname, port)) {
+    throw new ConfigError(
+      'WEBHOOK_URL',
+      'must be https in production (plain http only to a host in OUTBOUND_ALLOWLIST, such as a receiver on the same machine)',
+    );
+  }
+  if (secret === undefined)
+    throw new ConfigError('WEBHOOK_SECRET', `required with WEBHOOK_URL; ${SECRET_EXPECTED}`);
+  const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : '';
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(encoded) ? Buffer.from(encoded, 'base64').length : 0;
+  if (bytes < 24 || bytes > 64) throw new ConfigError('WEBHOOK_SECRET', SECRET_EXPECTED);
+  return { url: url.toString(), secret };
+}
+
 function databaseFrom(env: Env, dataDir: string): Config['database'] {
   const url = optional(env, 'DATABASE_URL');
   if (url === undefined) return { type: 'sqlite', file: path.join(dataDir, 'byok.sqlite') };
@@ -307,10 +355,7 @@ export function loadConfig(env: Env = process.env): Config {
         hosted.map(({ provider, api }) => [provider, httpUrl(env, api!.env, api!.baseUrl)!]),
       ),
       timeoutMs: integer(env, 'PROVIDER_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 100, 120_000),
-      outboundAllowlist: (optional(env, 'OUTBOUND_ALLOWLIST') ?? '')
-        .split(',')
-        .map((entry) => entry.trim().toLowerCase())
-        .filter(Boolean),
+      outboundAllowlist: allowlistOf(env),
     },
     testRateLimitPerMinute: integer(env, 'TEST_RATE_LIMIT_PER_MINUTE', 10, 1, 10_000),
     graphql: {
@@ -330,5 +375,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     internal: internalFrom(env, production, port),
     internalAudience: optional(env, 'INTERNAL_AUDIENCE') ?? 'byok-internal',
+    webhook: webhookFrom(env, production, allowlistOf(env)),
   };
 }

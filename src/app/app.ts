@@ -17,6 +17,7 @@ import { compareMasterKeyChecks, verifyMasterKeys } from '../provider-keys/maste
 import { ProviderKeyStore } from '../provider-keys/provider-key.store';
 import { ResolvedCredential } from '../routing/route.service';
 import { RunningServer, startServer } from '../server';
+import { DEFAULT_WEBHOOK_TIMING, WebhookDispatcher, WebhookTiming } from '../webhooks/webhook-dispatcher';
 import { openAppDatabase } from './database';
 import { buildAppSchema } from './schema';
 import { AppContext, createServices, Wiring } from './services';
@@ -52,6 +53,8 @@ export interface AppOverrides {
   now?: () => Date;
   /** Tests only: how often counted key usage is written (default 5 s). */
   usageFlushMs?: number;
+  /** Tests only: the webhook dispatcher's delays and timeouts, in place of the contract's. */
+  webhookTiming?: Partial<WebhookTiming>;
 }
 
 /** The internal credential API's listener: TLS from INTERNAL_TLS_*, mutual with INTERNAL_TLS_CA. */
@@ -114,6 +117,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   let wiring: Wiring;
   let server: RunningServer;
   let internal: Listener | undefined;
+  let dispatcher: WebhookDispatcher | undefined;
   try {
     wiring = createServices(config, dataSource, keyring, logger, {
       lookup: overrides.lookup,
@@ -159,6 +163,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       logger.info({ url: `${internal.url}${INTERNAL_PREFIX}` }, 'internal credential API listening');
     }
     services.usage.start();
+    if (wiring.outbox && config.webhook) {
+      const timing = { ...DEFAULT_WEBHOOK_TIMING, ...overrides.webhookTiming };
+      dispatcher = new WebhookDispatcher(wiring.outbox, config.webhook, logger, timing);
+      dispatcher.start();
+    }
   } catch (error) {
     await Promise.all(listeners.map((listener) => listener.close()));
     await dataSource.destroy();
@@ -175,6 +184,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       // Both listeners drain together; the usage counted by their last requests is written after them.
       await Promise.all(listeners.map((listener) => listener.close()));
       await wiring.services.usage.close();
+      // After the last request, before the pool closes: attempts under way finish, nothing more is claimed.
+      await dispatcher?.stop();
       await wiring.tester.close();
       await dataSource.destroy();
     },

@@ -7,20 +7,31 @@ import { MasterKeyCheck } from '../provider-keys/master-key-check.entity';
 import { ProviderKey } from '../provider-keys/provider-key.entity';
 import { ProviderKeyEvent } from '../provider-keys/provider-key-event.entity';
 import { ProviderKeyUsage } from '../provider-keys/provider-key-usage.entity';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { Accounts1732600000000 } from '../../migrations/1732600000000-accounts';
 import { ProviderKeys1732600000001 } from '../../migrations/1732600000001-provider-keys';
 import { MasterKeyChecks1732600000002 } from '../../migrations/1732600000002-master-key-checks';
 import { KeyUseAndHealth1732600000010 } from '../../migrations/1732600000010-key-use-and-health';
+import { WebhookDeliveries1732600000200 } from '../../migrations/1732600000200-webhook-deliveries';
 
 // Every table of the service: the capabilities' entities and the migrations that create them, in order.
 
 export const SCHEMA: DatabaseSchema = {
-  entities: [Account, Membership, ProviderKey, ProviderKeyEvent, MasterKeyCheck, ProviderKeyUsage],
+  entities: [
+    Account,
+    Membership,
+    ProviderKey,
+    ProviderKeyEvent,
+    MasterKeyCheck,
+    ProviderKeyUsage,
+    WebhookDelivery,
+  ],
   migrations: [
     Accounts1732600000000,
     ProviderKeys1732600000001,
     MasterKeyChecks1732600000002,
     KeyUseAndHealth1732600000010,
+    WebhookDeliveries1732600000200,
   ],
 };
 

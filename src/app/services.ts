@@ -10,6 +10,8 @@ import { KeyUsage } from '../provider-keys/key-usage';
 import { ProviderKeyService } from '../provider-keys/provider-key.service';
 import { AccountKeys, ProviderKeyStore } from '../provider-keys/provider-key.store';
 import { RouteService } from '../routing/route.service';
+import { NO_WEBHOOKS } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.store';
 
 // The services, wired once at start-up and shared by every request. Each capability names the few it
 // calls in its own context type; this is the whole they all fit.
@@ -30,6 +32,8 @@ export interface Wiring {
   tester: ConnectionTester;
   reports: KeyReports;
   services: Services;
+  /** The webhook outbox; undefined when WEBHOOK_URL is not set. */
+  outbox: WebhookOutbox | undefined;
 }
 
 export interface WiringOptions {
@@ -49,7 +53,8 @@ export function createServices(
   options: WiringOptions,
 ): Wiring {
   const { now } = options;
-  const store = new ProviderKeyStore(dataSource, keyring);
+  const outbox = config.webhook ? new WebhookOutbox(dataSource) : undefined;
+  const store = new ProviderKeyStore(dataSource, keyring, outbox?.publish ?? NO_WEBHOOKS);
   const tester = new ConnectionTester({ ...config.providers, lookup: options.lookup });
   // Per process: with several replicas, each allows this many (see README).
   const testLimiter = new RateLimiterMemory({ points: config.testRateLimitPerMinute, duration: 60 });
@@ -58,6 +63,7 @@ export function createServices(
     store,
     tester,
     reports: new KeyReports({ store, usage, now }),
+    outbox,
     services: {
       usage,
       routes: new RouteService({

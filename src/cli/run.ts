@@ -4,7 +4,7 @@ import { KeyringError } from '../crypto/keyring';
 /** Runs a command-line entry: one clear line and exit code 1 on failure, never a stack for a config mistake. */
 export function runCli(main: () => Promise<void>): void {
   main().then(
-    () => process.exit(0),
+    () => process.exit(), // with the process.exitCode a command set (keys:status, webhooks:status)
     (error: unknown) => {
       const message =
         error instanceof ConfigError || error instanceof KeyringError

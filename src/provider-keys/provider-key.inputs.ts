@@ -63,6 +63,14 @@ export class TestProviderKeyInput {
 
   @TextField('deployment', 64)
   deployment?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description:
+      'Also make one minimal billed request (one output token) per model the platform needs: catches an account out of credit. The provider bills it.',
+  })
+  deep?: boolean | null;
 }
 
 @InputType('RotateProviderKeyInput')

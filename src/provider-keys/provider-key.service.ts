@@ -79,10 +79,11 @@ export class ProviderKeyService {
 
   async test(viewer: KeysViewer, input: TestProviderKeyInput): Promise<ConnectionTestType> {
     requireByokPlan(viewer);
+    const deep = input.deep === true; // one test for the rate limit, billed requests or not
     if (input.apiKey != null) {
       const candidate = this.normalize({ ...input, apiKey: input.apiKey });
       await this.consumeTest(viewer);
-      return { ...(await this.deps.tester.test(candidate)), key: null };
+      return { ...(await this.deps.tester.test(candidate, { deep })), key: null };
     }
 
     const stored = await this.deps.store.find(viewer.accountId, input.provider);
@@ -97,7 +98,7 @@ export class ProviderKeyService {
     await this.consumeTest(viewer);
     const { provider, endpoint, deployment } = stored;
     const apiKey = this.deps.store.open(stored);
-    const result = await this.deps.tester.test({ provider, apiKey, endpoint, deployment });
+    const result = await this.deps.tester.test({ provider, apiKey, endpoint, deployment }, { deep });
     const key = await this.deps.store.recordTest(stored, testedColumns(result), viewer.userId);
     return { ...result, key: key && toProviderKeyType(key, viewer.plan) };
   }

@@ -14,11 +14,13 @@ import {
 import { Keyring } from '../crypto/keyring';
 import { dialectOf } from '../db/dialect';
 import { inTransaction } from '../db/transaction';
+import { MASK } from '../graphql/masked-key.scalar';
 import { PROVIDER_ADAPTERS } from '../providers/adapters';
 import { AiProvider } from '../providers/ai-provider.enum';
 import { ConnectionTestResult } from '../providers/connection-tester';
 import { KeyHealth } from '../providers/key-health.enum';
 import type { KeyCandidate } from '../providers/provider-adapter';
+import { NO_WEBHOOKS, type PublishWebhook, type WebhookData } from '../webhooks/webhook-events';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 import { ProviderKeyUsage } from './provider-key-usage.entity';
@@ -27,7 +29,7 @@ import { ProviderKeyUsage } from './provider-key-usage.entity';
 // one. The SQL that differs between SQLite and MySQL/MariaDB is here too. A sealed key is bound to its
 // row (account, provider, key id: bindingOf), so it opens only where it was stored. The rules of the
 // product (who may, plans, conflicts, tests) are the service's; this module does what it is told and
-// reports what it found.
+// reports what it found. Each change is reported to the platform (webhooks) in its own transaction.
 
 /** What the membership statement reads of an account for this capability: its keys, no key material. */
 export interface AccountKeys {
@@ -112,6 +114,17 @@ async function insertOnly<T extends ObjectLiteral>(
   await manager.createQueryBuilder().insert().into(target).values(values).updateEntity(false).execute();
 }
 
+/** A webhook's data about one key: what it is now and was before, never key material beyond the mask. */
+function keyEvent(
+  key: Pick<ProviderKey, 'accountId' | 'provider' | 'id' | 'lastFour' | 'version'>,
+  health: KeyHealth | null,
+  previousHealth: KeyHealth | null,
+  actorId: string,
+): WebhookData {
+  const { accountId, provider, id: keyId, lastFour, version } = key;
+  return { accountId, provider, keyId, maskedKey: MASK + lastFour, health, previousHealth, actorId, version };
+}
+
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { driverError?: { code?: string } }).driverError?.code;
   return (
@@ -126,6 +139,8 @@ export class ProviderKeyStore {
   constructor(
     private readonly dataSource: DataSource,
     private readonly keyring: Keyring,
+    /** Records a webhook event in the transaction of the change it reports. */
+    private readonly publish: PublishWebhook = NO_WEBHOOKS,
   ) {
     const metadata = dataSource.getMetadata(ProviderKey);
     const columns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => metadata.findColumnWithPropertyName(name)!);
@@ -258,6 +273,7 @@ export class ProviderKeyStore {
       await inTransaction(this.dataSource, async (manager) => {
         await insertOnly(manager, ProviderKey, key);
         await this.record(manager, key, ProviderKeyAction.ADDED, details.createdBy);
+        await this.publish(manager, 'provider_key.added', keyEvent(key, key.health, null, details.createdBy));
       });
     } catch (error) {
       if (isUniqueViolation(error)) return 'exists';
@@ -325,7 +341,10 @@ export class ProviderKeyStore {
       // The version condition makes a lost update impossible even where row locks are not available.
       const updated = await manager.update(ProviderKey, { id: locked.id, version: locked.version }, changes);
       if (!updated.affected) return { status: 'conflict', currentVersion: locked.version + 1 };
-      await this.record(manager, { ...locked, ...changes }, ProviderKeyAction.ROTATED, actorId);
+      const rotated = { ...locked, ...changes };
+      await this.record(manager, rotated, ProviderKeyAction.ROTATED, actorId);
+      const event = keyEvent(rotated, rotated.health, locked.health, actorId);
+      await this.publish(manager, 'provider_key.rotated', event);
       // Read back in the transaction: the version this rotation wrote, not a later one.
       const key = await this.findPublic(locked.accountId, locked.provider, manager);
       return key ? { status: 'rotated', key } : { status: 'not-found' };
@@ -369,12 +388,17 @@ export class ProviderKeyStore {
       );
       // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING.
       const where = 'FROM provider_keys WHERE account_id = ? AND provider = ?';
+      const columns = 'id, last_four, health, version';
+      type Removed = { id: string; last_four: string; health: KeyHealth; version: number };
+      let row: Removed;
       if (dialect === 'mysql') {
-        const [row] = await manager.query<{ id: string }[]>(`SELECT id ${where}`, params);
+        [row] = await manager.query<Removed[]>(`SELECT ${columns} ${where}`, params);
         await manager.query(`DELETE ${where}`, params);
-        return row.id;
+      } else {
+        [row] = await manager.query<Removed[]>(`DELETE ${where} RETURNING ${columns}`, params);
       }
-      const [row] = await manager.query<{ id: string }[]>(`DELETE ${where} RETURNING id`, params);
+      const removed = { ...row, accountId, provider, lastFour: row.last_four };
+      await this.publish(manager, 'provider_key.removed', keyEvent(removed, null, row.health, actorId));
       return row.id;
     });
   }

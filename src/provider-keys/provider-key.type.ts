@@ -130,6 +130,11 @@ export class ConnectionTestType implements ConnectionTestResult {
   @Field(() => Date)
   testedAt: Date;
 
+  @Field(() => Boolean, {
+    description: 'Whether billed minimal requests were made too (deep: true, after a passing model list).',
+  })
+  deep: boolean;
+
   @Field(() => ProviderKeyType, {
     nullable: true,
     description:

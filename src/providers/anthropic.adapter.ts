@@ -3,10 +3,19 @@ import { AiTask } from './ai-task.enum';
 import { KeyHealth } from './key-health.enum';
 import { hostedCandidate } from './candidate-input';
 import { baseUrlOf, type ProviderAdapter } from './provider-adapter';
-import { healthFromStatus, joinUrl, stringAt, stringsIn, valueAt } from './provider-answer';
+import {
+  PING,
+  deepVerdictFrom,
+  healthFromStatus,
+  joinUrl,
+  stringAt,
+  stringsIn,
+  valueAt,
+} from './provider-answer';
 
 // Anthropic: GET {base}/v1/models?limit=1000 with x-api-key and a pinned API version. The list is
-// paginated (has_more/last_id -> after_id). Its error `type` names the failure precisely.
+// paginated (has_more/last_id -> after_id). Its error `type` names the failure precisely. The deep test
+// POSTs {base}/v1/messages.
 
 const API_VERSION = '2023-06-01';
 
@@ -54,5 +63,20 @@ export const anthropicAdapter: ProviderAdapter = {
     if (byType) return byType;
     if (status === 402 && body !== undefined) return KeyHealth.QUOTA_EXCEEDED;
     return healthFromStatus(status, body);
+  },
+
+  deepTest: {
+    request: (candidate, baseUrls, model) => ({
+      url: joinUrl(baseUrlOf(baseUrls, AiProvider.ANTHROPIC), '/v1/messages'),
+      headers: { 'x-api-key': candidate.apiKey, 'anthropic-version': API_VERSION },
+      body: { model, max_tokens: 1, messages: PING },
+    }),
+    classify(status, body) {
+      // An account out of credit is observed as a 400 invalid_request_error about the credit balance,
+      // besides the documented 402 billing_error (classifyError). The message is read only for this.
+      const message = stringAt(body, 'error', 'message') ?? '';
+      if (status === 400 && /credit balance/i.test(message)) return { health: KeyHealth.QUOTA_EXCEEDED };
+      return deepVerdictFrom(status, body, anthropicAdapter);
+    },
   },
 };

@@ -4,11 +4,12 @@ import { KeyHealth } from './key-health.enum';
 import { normalizeAzureEndpoint, normalizeDeployment } from './azure-endpoint';
 import { readApiKey } from './candidate-input';
 import type { ProviderAdapter } from './provider-adapter';
-import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
+import { PING, healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
 
 // Azure OpenAI: GET {endpoint}/openai/models?api-version=2024-10-21 with the api-key header. The list
 // names the base models the resource offers, not the customer's deployments: the deployment name is
-// validated for shape but cannot be proven by a token-free request.
+// validated for shape but cannot be proven by a token-free request; the deep test proves it, with one
+// billed request at the deployment itself.
 
 const API_VERSION = '2024-10-21';
 
@@ -59,7 +60,37 @@ export const azureOpenAiAdapter: ProviderAdapter = {
     if (status === 403 && stringAt(body, 'error', 'code') === 'AuthenticationTypeDisabled') {
       return KeyHealth.INSUFFICIENT_PERMISSIONS;
     }
+    // Azure answers its data plane with OpenAI's error codes, an exhausted quota included.
+    if (status === 429 && stringAt(body, 'error', 'code') === 'insufficient_quota') {
+      return KeyHealth.QUOTA_EXCEEDED;
+    }
     // 401 covers both a wrong key and a key of another region's endpoint: INVALID_KEY either way.
     return healthFromStatus(status, body);
+  },
+
+  deepTest: {
+    request(candidate) {
+      if (!candidate.endpoint) throw new Error('Azure OpenAI candidate without an endpoint');
+      return {
+        url: joinUrl(
+          candidate.endpoint,
+          `/openai/deployments/${encodeURIComponent(candidate.deployment ?? '')}/chat/completions`,
+          { 'api-version': API_VERSION },
+        ),
+        headers: { 'api-key': candidate.apiKey },
+        // The deployment decides the model: one request, whichever model the catalog names.
+        body: { messages: PING, max_tokens: 1 },
+      };
+    },
+    classify(status, body, candidate) {
+      // The request names only the deployment, so a 404 is about it (DeploymentNotFound).
+      if (status === 404 && body !== undefined) {
+        return {
+          health: KeyHealth.INSUFFICIENT_PERMISSIONS,
+          message: `Azure OpenAI accepted this key but has no deployment named "${candidate.deployment ?? ''}" on this resource: check the deployment name in the Azure AI Foundry portal (the name you gave the deployment, not the model's), then test again.`,
+        };
+      }
+      return { health: azureOpenAiAdapter.classifyError(status, body) };
+    },
   },
 };

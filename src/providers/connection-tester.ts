@@ -2,13 +2,21 @@ import { AiProvider } from './ai-provider.enum';
 import { adapterFor } from './adapters';
 import { healthMessage } from './health-message';
 import { KeyHealth } from './key-health.enum';
-import { missingModels } from './model-catalog';
+import { missingModels, requiredModels } from './model-catalog';
 import { type DnsLookup, OutboundClient } from './outbound-client';
-import type { BaseUrls, KeyCandidate, ModelListRequest, ProviderAdapter } from './provider-adapter';
+import type {
+  BaseUrls,
+  BilledRequest,
+  DeepVerdict,
+  KeyCandidate,
+  ModelListRequest,
+  ProviderAdapter,
+} from './provider-adapter';
 
 // "Test Connection": proves a key with the provider's token-free model list and says, in our words,
 // what state it is in. Provider-side trouble of any kind is a result, never an exception, so callers
 // can store and show it; only normalizeCandidate (adapters.ts) throws, for input the customer must fix.
+// A deep test then also spends one output token per needed model, which a list cannot show: credit.
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -31,6 +39,13 @@ export interface ConnectionTestResult {
   missingModels: string[];
   latencyMs: number;
   testedAt: Date;
+  /** Whether billed requests were made (a deep test whose model list passed). */
+  deep: boolean;
+}
+
+export interface TestOptions {
+  /** Also make one minimal billed request per needed model (providers.md "Deep test"). */
+  deep?: boolean;
 }
 
 /** A paginated list is followed at most this far; a key whose models are not there by then lacks them. */
@@ -39,6 +54,9 @@ const MAX_PAGES = 10;
 interface Diagnosis {
   health: KeyHealth;
   missingModels: string[];
+  /** Our sentence when the general one for the health would mislead (a deep test's finding). */
+  message?: string;
+  deep?: boolean;
 }
 
 export class ConnectionTester {
@@ -52,17 +70,23 @@ export class ConnectionTester {
     });
   }
 
-  async test(candidate: KeyCandidate): Promise<ConnectionTestResult> {
+  async test(candidate: KeyCandidate, options: TestOptions = {}): Promise<ConnectionTestResult> {
     const started = performance.now();
-    const { health, missingModels } = await this.diagnose(candidate);
+    let diagnosis = await this.diagnose(candidate);
+    // A key the list already failed gains nothing from a billed request.
+    if (options.deep && diagnosis.health === KeyHealth.VALID) {
+      diagnosis = await this.diagnoseDeep(candidate, diagnosis.missingModels);
+    }
+    const { health, missingModels, message, deep = false } = diagnosis;
     return {
       provider: candidate.provider,
       ok: health === KeyHealth.VALID && missingModels.length === 0,
       health,
-      message: healthMessage(candidate.provider, health, missingModels),
+      message: message ?? healthMessage(candidate.provider, health, missingModels),
       missingModels,
       latencyMs: Math.round(performance.now() - started),
       testedAt: new Date(),
+      deep,
     };
   }
 
@@ -102,6 +126,71 @@ export class ConnectionTester {
       pageToken = next;
     }
     return { health: KeyHealth.VALID, missingModels: missingModels(candidate.provider, listed) };
+  }
+
+  /**
+   * One billed request per needed model the list did not already rule out, side by side under one
+   * deadline (the list's timeout, again). The first model in catalog order that fails decides the
+   * health; models answered 404 join the missing ones.
+   */
+  private async diagnoseDeep(candidate: KeyCandidate, listedMissing: string[]): Promise<Diagnosis> {
+    const adapter = adapterFor(candidate.provider);
+    const signal = AbortSignal.timeout(this.settings.timeoutMs);
+    const models = requiredModels(candidate.provider).filter((model) => !listedMissing.includes(model));
+    if (models.length === 0) return { health: KeyHealth.VALID, missingModels: listedMissing };
+
+    // Identical requests are sent once (Azure's one deployment serves every model of its catalog).
+    const requests = new Map<string, { request: BilledRequest; models: string[] }>();
+    for (const model of models) {
+      const request = this.buildDeepRequest(adapter, candidate, model);
+      if (!request) return only(KeyHealth.PROVIDER_UNREACHABLE);
+      const id = JSON.stringify([request.url, request.body]);
+      requests.set(id, { request, models: [...(requests.get(id)?.models ?? []), model] });
+    }
+    const verdicts = await Promise.all(
+      [...requests.values()].map(async ({ request, models }) => ({
+        models,
+        verdict: await this.billedVerdict(adapter, candidate, request, signal),
+      })),
+    );
+    const failed = verdicts.find(
+      ({ verdict }) => !verdict.modelMissing && verdict.health !== KeyHealth.VALID,
+    )?.verdict;
+    if (failed) return { health: failed.health, message: failed.message, missingModels: [], deep: true };
+    const refused = verdicts.filter(({ verdict }) => verdict.modelMissing).flatMap(({ models }) => models);
+    const missing = requiredModels(candidate.provider).filter(
+      (model) => listedMissing.includes(model) || refused.includes(model),
+    );
+    return { health: KeyHealth.VALID, missingModels: missing, deep: true };
+  }
+
+  private async billedVerdict(
+    adapter: ProviderAdapter,
+    candidate: KeyCandidate,
+    request: BilledRequest,
+    signal: AbortSignal,
+  ): Promise<DeepVerdict> {
+    const outcome = await this.client.post(request.url, request.headers, request.body, signal);
+    if (outcome.kind === 'unreachable') return { health: KeyHealth.PROVIDER_UNREACHABLE };
+    if (outcome.kind === 'oversized') return { health: KeyHealth.PROVIDER_ERROR };
+    if (outcome.status >= 200 && outcome.status < 300) {
+      // Any JSON answer passes, an empty or cut-off completion too: one token was asked for. A body that
+      // is not JSON came from something other than the provider's API (a portal, a proxy).
+      return { health: outcome.body === undefined ? KeyHealth.PROVIDER_ERROR : KeyHealth.VALID };
+    }
+    return adapter.deepTest.classify(outcome.status, outcome.body, candidate);
+  }
+
+  private buildDeepRequest(
+    adapter: ProviderAdapter,
+    candidate: KeyCandidate,
+    model: string,
+  ): BilledRequest | undefined {
+    try {
+      return adapter.deepTest.request(candidate, this.settings.baseUrls, model);
+    } catch {
+      return undefined;
+    }
   }
 
   /** A URL that cannot be built (a malformed base URL in configuration) cannot be reached either. */

@@ -3,11 +3,34 @@ import { AiTask } from './ai-task.enum';
 import { KeyHealth } from './key-health.enum';
 import { hostedCandidate } from './candidate-input';
 import { baseUrlOf, type ProviderAdapter } from './provider-adapter';
-import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
+import {
+  PING,
+  deepVerdictFrom,
+  healthFromStatus,
+  joinUrl,
+  stringAt,
+  stringsIn,
+  valueAt,
+} from './provider-answer';
 
 // Google Gemini (Generative Language API): GET {base}/v1beta/models?pageSize=1000 with x-goog-api-key.
 // The key never goes in `?key=`, where it would land in every access log on the way. Paginated by
-// nextPageToken -> pageToken. Google says why in error.details[].reason (google.rpc.ErrorInfo).
+// nextPageToken -> pageToken. Google says why in error.details[].reason (google.rpc.ErrorInfo). The deep
+// test POSTs {base}/v1beta/models/<id>:generateContent.
+
+/**
+ * Whether a 429's google.rpc.QuotaFailure names a per-day quota (quotaId
+ * "GenerateRequestsPerDayPerProjectPerModel-FreeTier" and the like): that lasts until tomorrow, so it
+ * is the account's quota, not a rate to wait out.
+ */
+function exceedsDailyQuota(body: unknown): boolean {
+  const details = valueAt(body, 'error', 'details');
+  if (!Array.isArray(details)) return false;
+  return details
+    .filter((detail) => stringAt(detail, '@type')?.endsWith('google.rpc.QuotaFailure'))
+    .flatMap((detail) => stringsIn(detail, ['violations'], 'quotaId') ?? [])
+    .some((quotaId) => /PerDay/i.test(quotaId));
+}
 
 export const geminiAdapter: ProviderAdapter = {
   provider: AiProvider.GOOGLE_GEMINI,
@@ -60,5 +83,21 @@ export const geminiAdapter: ProviderAdapter = {
       return KeyHealth.INSUFFICIENT_PERMISSIONS;
     }
     return healthFromStatus(status, body);
+  },
+
+  deepTest: {
+    request: (candidate, baseUrls, model) => ({
+      url: joinUrl(
+        baseUrlOf(baseUrls, AiProvider.GOOGLE_GEMINI),
+        `/v1beta/models/${encodeURIComponent(model)}:generateContent`,
+      ),
+      headers: { 'x-goog-api-key': candidate.apiKey },
+      body: { contents: [{ parts: [{ text: PING[0].content }] }], generationConfig: { maxOutputTokens: 1 } },
+    }),
+    classify(status, body) {
+      // RESOURCE_EXHAUSTED is a rate (RATE_LIMITED, the table) unless the quota is a daily one.
+      if (status === 429 && exceedsDailyQuota(body)) return { health: KeyHealth.QUOTA_EXCEEDED };
+      return deepVerdictFrom(status, body, geminiAdapter);
+    },
   },
 };

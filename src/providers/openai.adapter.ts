@@ -3,10 +3,10 @@ import { AiTask } from './ai-task.enum';
 import { KeyHealth } from './key-health.enum';
 import { hostedCandidate } from './candidate-input';
 import { baseUrlOf, type ProviderAdapter } from './provider-adapter';
-import { healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
+import { PING, deepVerdictFrom, healthFromStatus, joinUrl, stringAt, stringsIn } from './provider-answer';
 
-// OpenAI: GET {base}/models with a Bearer key. Its 401 text echoes part of the key, which is one more
-// reason no provider text ever leaves classifyError.
+// OpenAI: GET {base}/models with a Bearer key; the deep test POSTs {base}/chat/completions. Its 401 text
+// echoes part of the key, which is one more reason no provider text ever leaves classifyError.
 
 // A restricted key lacking the Models scope is answered 401 (sometimes 403) like a bad key, with no
 // distinguishing code; only the message tells them apart (providers.md). Telling a customer to
@@ -58,5 +58,21 @@ export const openAiAdapter: ProviderAdapter = {
     // 401 invalid_api_key -> INVALID_KEY; 403 (unsupported region, project without access) ->
     // INSUFFICIENT_PERMISSIONS; 429 rate_limit_exceeded -> RATE_LIMITED.
     return healthFromStatus(status, body);
+  },
+
+  deepTest: {
+    request: (candidate, baseUrls, model) => ({
+      url: joinUrl(baseUrlOf(baseUrls, AiProvider.OPENAI), '/chat/completions'),
+      headers: { authorization: `Bearer ${candidate.apiKey}` },
+      // Reasoning models (o4-mini) refuse max_tokens; with one token they answer an empty completion.
+      body: { model, messages: PING, max_completion_tokens: 1 },
+    }),
+    classify(status, body) {
+      // A project that may not use the model answers model_not_found, as 404 or 403.
+      if (stringAt(body, 'error', 'code') === 'model_not_found') {
+        return { health: KeyHealth.VALID, modelMissing: true };
+      }
+      return deepVerdictFrom(status, body, openAiAdapter);
+    },
   },
 };

@@ -54,9 +54,30 @@ export class OutboundClient {
   }
 
   /** GET url. Never throws and never retries: every failure becomes an outcome. */
-  async get(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<OutboundOutcome> {
+  get(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<OutboundOutcome> {
+    return this.send('GET', url, headers, undefined, signal);
+  }
+
+  /** POST body as JSON (a deep test's billed request), under the same rules as get. */
+  post(
+    url: string,
+    headers: Record<string, string>,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<OutboundOutcome> {
+    const json = { ...headers, 'content-type': 'application/json' };
+    return this.send('POST', url, json, JSON.stringify(body), signal);
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<OutboundOutcome> {
     try {
-      const response = await request(url, { method: 'GET', headers, signal, dispatcher: this.agent });
+      const response = await request(url, { method, headers, body, signal, dispatcher: this.agent });
       if (response.statusCode >= 300 && response.statusCode < 400) {
         discard(response.body);
         return { kind: 'unreachable', cause: 'redirect' };

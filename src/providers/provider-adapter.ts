@@ -4,8 +4,9 @@ import type { KeyHealth } from './key-health.enum';
 
 // One adapter per provider, describing itself: what the dropdown shows, how its keys look, where its API
 // is and which variable moves it, the model per task, how its token-free model list is asked for and
-// how its answers read, and how to fix what a test finds. Adapters do no I/O, so each can be read
-// against ../shared/providers.md alone; connection-tester.ts does the requests. The list is providers.ts.
+// how its answers read, how its deep test bills one token per model, and how to fix what a test finds.
+// Adapters do no I/O, so each can be read against ../shared/providers.md alone; connection-tester.ts
+// does the requests. The list is adapters.ts.
 
 /** What a client typed, before validation. */
 export interface CandidateInput {
@@ -30,6 +31,31 @@ export interface ModelListRequest {
   url: string;
   /** The key travels only here, in the provider's own auth header. */
   headers: Record<string, string>;
+}
+
+/** A deep test's billed request: one output token from one model, the key only in `headers`. */
+export interface BilledRequest extends ModelListRequest {
+  /** Sent as JSON; never holds the key. */
+  body: unknown;
+}
+
+/** What one billed request's non-2xx answer says about the key. */
+export interface DeepVerdict {
+  health: KeyHealth;
+  /** The answer means the key cannot use the model asked for: it joins missingModels. */
+  modelMissing?: boolean;
+  /** Our sentence, where the general advice for `health` would mislead. */
+  message?: string;
+}
+
+/**
+ * The deep test (../shared/providers.md "Deep test"): a billed chat/messages request per needed model,
+ * which shows what a model list cannot, such as an account out of credit.
+ */
+export interface DeepTest {
+  request(candidate: KeyCandidate, baseUrls: BaseUrls, model: string): BilledRequest;
+  /** Reads a non-2xx, non-3xx answer; any 2xx is a pass (one token was asked for, so it may be empty). */
+  classify(status: number, body: unknown, candidate: KeyCandidate): DeepVerdict;
 }
 
 export interface ModelPage {
@@ -67,6 +93,7 @@ export interface ProviderAdapter {
   readModelPage(body: unknown): ModelPage | undefined;
   /** Health of a non-2xx, non-3xx answer from its status and code/type/reason fields. */
   classifyError(status: number, body: unknown): KeyHealth;
+  readonly deepTest: DeepTest;
 }
 
 /** The configured base URL of a hosted provider; a missing one is a wiring mistake, not input. */

@@ -1,4 +1,5 @@
 import { KeyHealth } from './key-health.enum';
+import type { DeepVerdict, ProviderAdapter } from './provider-adapter';
 
 // Reading provider answers without trusting them: bodies are untyped JSON from a third party (or from
 // whatever a customer's endpoint points at), so every field is looked up defensively. Nothing read
@@ -46,4 +47,20 @@ export function joinUrl(base: string, path: string, query: Record<string, string
     if (value !== undefined) url.searchParams.set(name, value);
   }
   return url.toString();
+}
+
+/** The words of a billed request, the same for every provider: nothing of the customer's in them. */
+export const PING = [{ role: 'user', content: 'ping' }] as const;
+
+/**
+ * How a deep test's answer reads where a provider says nothing more specific: a 404 for the model asked
+ * for means the key cannot use it (providers.md); everything else reads like a model-list answer.
+ */
+export function deepVerdictFrom(
+  status: number,
+  body: unknown,
+  adapter: Pick<ProviderAdapter, 'classifyError'>,
+): DeepVerdict {
+  if (status === 404 && body !== undefined) return { health: KeyHealth.VALID, modelMissing: true };
+  return { health: adapter.classifyError(status, body) };
 }

@@ -203,6 +203,7 @@ describeEachDatabase(
           missingModels: missing,
           latencyMs: expect.any(Number),
           testedAt: expect.any(String),
+          deep: false, // the default: no billed request
           key: null, // a candidate: nothing stored
         });
         const result = call.result as ConnectionTest;

@@ -15,6 +15,14 @@ import type { BaseUrls } from '../../src/providers/provider-adapter';
 //         Gemini   GET /gemini/v1beta/models         x-goog-api-key
 //         Mistral  GET /mistral/v1/models            Authorization: Bearer
 //         Azure    GET /openai/models?api-version=…  api-key   (reached as http://acme.openai.azure.com:<port>)
+// and the deep test's billed endpoints, with the same auth headers:
+//         OpenAI   POST /openai/v1/chat/completions
+//         Anthropic POST /anthropic/v1/messages
+//         Gemini   POST /gemini/v1beta/models/<id>:generateContent
+//         Mistral  POST /mistral/v1/chat/completions
+//         Azure    POST /openai/deployments/<deployment>/chat/completions?api-version=…
+// A scenario answers on both kinds of endpoint alike, except the CHAT ones marked below, whose model
+// list is the full one and whose billed request fails.
 
 /** Markers, matched as substrings of the key (longest first). Upper case + digits: keys pad with digits. */
 export const SCENARIOS = [
@@ -45,6 +53,13 @@ export const SCENARIOS = [
   'ENDLESS', // 200, then streams a JSON body forever as fast as the socket takes it
   'DRIP', // 200, then one byte every 100 ms forever
   'REDIRECT', // 302 to this server's /redirect-target (recorded if followed)
+  // CHAT scenarios: the model list passes, the billed request answers…
+  'NOCREDIT', // …out of credit: OpenAI/Azure 429 insufficient_quota, Anthropic 400 "credit balance",
+  //             Gemini 429 with a per-day QuotaFailure, Mistral 401 (its exhausted free tier)
+  'NOCREDIT402', // …Anthropic: 402 billing_error
+  'MINUTEQUOTA', // …Gemini: 429 with a per-minute QuotaFailure
+  'UNSERVED', // …"no such model" for UNSERVED_MODELS[provider] (Azure: 404 DeploymentNotFound)
+  'CHATREDIRECT', // …302 to /redirect-target
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -79,7 +94,19 @@ export interface RecordedRequest {
   /** path and query, as sent */
   url: string;
   headers: IncomingHttpHeaders;
+  /** The body as sent ('' for a GET), and parsed when it is JSON. */
+  rawBody: string;
+  body?: unknown;
 }
+
+/** The model each provider's UNSERVED key lists but may not call. */
+export const UNSERVED_MODELS: Readonly<Record<AiProvider, string>> = {
+  [AiProvider.OPENAI]: 'o4-mini',
+  [AiProvider.ANTHROPIC]: 'claude-haiku-4-5',
+  [AiProvider.GOOGLE_GEMINI]: 'gemini-2.5-pro',
+  [AiProvider.AZURE_OPENAI]: 'gpt-4.1',
+  [AiProvider.MISTRAL]: 'mistral-small-latest',
+};
 
 export interface FakeProviders {
   url: string;
@@ -140,13 +167,22 @@ export async function startFakeProviders(options: { slowMs?: number } = {}): Pro
     pump();
   };
 
-  const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    const route = routeOf(req);
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse, rawBody: string) => {
+    const body = parseBody(rawBody);
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawBody, body });
+    const route = routeOf(req, body);
     if (!route) return send(res, 404, { error: 'fake-providers: no such route' });
     if (!route.key) return send(res, ...errorAnswer(route.provider, 'REVOKED', ''));
 
     const scenario = scenarioOf(route.key);
+    if (route.chat) {
+      const chat = chatAnswer(route, route.chat, scenario);
+      if (chat === 'redirect') {
+        res.writeHead(302, { location: `${origin}/redirect-target` });
+        return res.end();
+      }
+      if (chat) return send(res, ...chat);
+    }
     switch (scenario) {
       case 'SLOW':
         return later(slowMs, res, () => send(res, ...validAnswer(route, 'VALID')));
@@ -172,9 +208,20 @@ export async function startFakeProviders(options: { slowMs?: number } = {}): Pro
       case 'PAGED':
       case 'MANYPAGES':
         return send(res, ...validAnswer(route, scenario));
+      case 'NOCREDIT':
+      case 'NOCREDIT402':
+      case 'MINUTEQUOTA':
+      case 'UNSERVED':
+      case 'CHATREDIRECT':
+        return send(res, ...validAnswer(route, 'VALID'));
       default:
         return send(res, ...errorAnswer(route.provider, scenario, route.key));
     }
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')));
   });
   server.on('connection', (socket) => {
     connections++;
@@ -225,14 +272,25 @@ interface Route {
   provider: AiProvider;
   key: string;
   query: URLSearchParams;
+  /** A billed request (deep test): the model it asked for (Azure: the deployment). */
+  chat?: { model: string };
 }
 
-function routeOf(req: http.IncomingMessage): Route | undefined {
-  if (req.method !== 'GET') return undefined;
+function parseBody(raw: string): unknown {
+  try {
+    return raw ? (JSON.parse(raw) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function routeOf(req: http.IncomingMessage, body: unknown): Route | undefined {
   const url = new URL(req.url ?? '/', 'http://fake');
   const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
   const header = (name: string) => String(req.headers[name] ?? '');
   const route = (provider: AiProvider, key: string) => ({ provider, key, query: url.searchParams });
+  if (req.method === 'POST') return chatRouteOf(url, body, header, bearer);
+  if (req.method !== 'GET') return undefined;
   switch (url.pathname) {
     case '/openai/v1/models':
       return route(AiProvider.OPENAI, bearer);
@@ -249,6 +307,45 @@ function routeOf(req: http.IncomingMessage): Route | undefined {
       return url.searchParams.get('api-version')
         ? route(AiProvider.AZURE_OPENAI, header('api-key'))
         : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The billed endpoints; a body without what the real API requires is no route (404). */
+function chatRouteOf(
+  url: URL,
+  body: unknown,
+  header: (name: string) => string,
+  bearer: string,
+): Route | undefined {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const model = typeof fields.model === 'string' ? fields.model : undefined;
+  const hasMessages = Array.isArray(fields.messages) && fields.messages.length > 0;
+  const route = (provider: AiProvider, key: string, chatModel: string | undefined) =>
+    chatModel ? { provider, key, query: url.searchParams, chat: { model: chatModel } } : undefined;
+  const gemini = /^\/gemini\/v1beta\/models\/([^/:]+):generateContent$/.exec(url.pathname);
+  if (gemini) {
+    return Array.isArray(fields.contents)
+      ? route(AiProvider.GOOGLE_GEMINI, header('x-goog-api-key'), decodeURIComponent(gemini[1]))
+      : undefined;
+  }
+  const azure = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(url.pathname);
+  if (azure) {
+    return url.searchParams.get('api-version') && hasMessages
+      ? route(AiProvider.AZURE_OPENAI, header('api-key'), decodeURIComponent(azure[1]))
+      : undefined;
+  }
+  if (!hasMessages) return undefined;
+  switch (url.pathname) {
+    case '/openai/v1/chat/completions':
+      return route(AiProvider.OPENAI, bearer, model);
+    case '/anthropic/v1/messages':
+      return header('anthropic-version') === '2023-06-01'
+        ? route(AiProvider.ANTHROPIC, header('x-api-key'), model)
+        : undefined;
+    case '/mistral/v1/chat/completions':
+      return route(AiProvider.MISTRAL, bearer, model);
     default:
       return undefined;
   }
@@ -365,6 +462,173 @@ function endlessPagesAnswer({ provider, query }: Route): Answer {
   const cursor = query.get(provider === AiProvider.ANTHROPIC ? 'after_id' : 'pageToken') ?? 'legacy-0';
   const page = Number(cursor.split('-').at(-1)) + 1;
   return [200, listBody(provider, [`legacy-${page}`], `legacy-${page}`)];
+}
+
+// ---- billed requests (deep test) -------------------------------------------------------------
+
+/**
+ * The answer to a billed request where it differs from the model list's: a one-token completion, cut
+ * off at that token as the real APIs do, or the CHAT scenario's failure. Undefined: answer as the list.
+ */
+function chatAnswer(
+  route: Route,
+  chat: { model: string },
+  scenario: Scenario,
+): Answer | 'redirect' | undefined {
+  const { provider } = route;
+  switch (scenario) {
+    case 'VALID':
+    case 'PAGED':
+    case 'MANYPAGES':
+    case 'MINUTEQUOTA':
+    case 'NOCREDIT402':
+      if (scenario === 'MINUTEQUOTA' && provider === AiProvider.GOOGLE_GEMINI) {
+        return googleQuota('GenerateRequestsPerMinutePerProjectPerModel-FreeTier', route.key);
+      }
+      if (scenario === 'NOCREDIT402' && provider === AiProvider.ANTHROPIC) {
+        return anthropicError(402, 'billing_error', 'Your credit balance is too low.');
+      }
+      return [200, completion(provider, chat.model)];
+    case 'NOMODEL':
+    case 'UNSERVED': {
+      const refused =
+        provider === AiProvider.AZURE_OPENAI
+          ? scenario === 'UNSERVED'
+          : chat.model === UNSERVED_MODELS[provider];
+      return refused ? noSuchModel(provider, chat.model) : [200, completion(provider, chat.model)];
+    }
+    case 'NOCREDIT':
+      return outOfCredit(provider, route.key);
+    case 'CHATREDIRECT':
+      return 'redirect';
+    default:
+      return undefined;
+  }
+}
+
+function completion(provider: AiProvider, model: string): unknown {
+  switch (provider) {
+    case AiProvider.ANTHROPIC:
+      return {
+        id: 'msg_01Fake',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [{ type: 'text', text: 'P' }],
+        stop_reason: 'max_tokens',
+        usage: { input_tokens: 8, output_tokens: 1 },
+      };
+    case AiProvider.GOOGLE_GEMINI:
+      return {
+        candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: 'MAX_TOKENS' }],
+        usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1, totalTokenCount: 2 },
+        modelVersion: model,
+      };
+    default:
+      // OpenAI's reasoning models spend the one token on reasoning: an empty completion.
+      return {
+        id: 'chatcmpl-fake',
+        object: 'chat.completion',
+        created: 1_750_000_000,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'length' }],
+        usage: { prompt_tokens: 8, completion_tokens: 1, total_tokens: 9 },
+      };
+  }
+}
+
+function noSuchModel(provider: AiProvider, model: string): Answer {
+  switch (provider) {
+    case AiProvider.OPENAI:
+      return openAiError(
+        404,
+        'invalid_request_error',
+        'model_not_found',
+        `The model \`${model}\` does not exist or you do not have access to it.`,
+      );
+    case AiProvider.ANTHROPIC:
+      return anthropicError(404, 'not_found_error', `model: ${model}`);
+    case AiProvider.GOOGLE_GEMINI:
+      return googleError(
+        404,
+        'NOT_FOUND',
+        `models/${model} is not found for API version v1beta, or is not supported for generateContent.`,
+      );
+    case AiProvider.AZURE_OPENAI:
+      return azureError(
+        404,
+        'DeploymentNotFound',
+        'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+      );
+    case AiProvider.MISTRAL:
+      return [
+        400,
+        {
+          object: 'error',
+          message: `Invalid model: ${model}`,
+          type: 'invalid_model',
+          param: null,
+          code: '1500',
+        },
+      ];
+  }
+}
+
+/** An account out of credit, as each provider answers a billed request (providers.md "Deep test"). */
+function outOfCredit(provider: AiProvider, key: string): Answer {
+  switch (provider) {
+    case AiProvider.OPENAI:
+      return openAiError(
+        429,
+        'insufficient_quota',
+        'insufficient_quota',
+        `You exceeded your current quota, please check your plan and billing details. Key: ${key}`,
+      );
+    case AiProvider.ANTHROPIC:
+      return anthropicError(
+        400,
+        'invalid_request_error',
+        'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
+      );
+    case AiProvider.GOOGLE_GEMINI:
+      return googleQuota('GenerateRequestsPerDayPerProjectPerModel-FreeTier', key);
+    case AiProvider.AZURE_OPENAI:
+      return azureError(
+        429,
+        'insufficient_quota',
+        `You exceeded your current quota, please check your plan and billing details. (${key})`,
+      );
+    case AiProvider.MISTRAL:
+      return [401, { message: 'Unauthorized', request_id: `req-${key}` }];
+  }
+}
+
+/** Gemini's 429 with the quota it hit (google.rpc.QuotaFailure) and when to retry. */
+function googleQuota(quotaId: string, key: string): Answer {
+  return [
+    429,
+    {
+      error: {
+        code: 429,
+        message: `You exceeded your current quota, please check your plan and billing details. (${key})`,
+        status: 'RESOURCE_EXHAUSTED',
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+            violations: [
+              {
+                quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+                quotaId,
+                quotaDimensions: { location: 'global', model: 'gemini-2.5-pro' },
+                quotaValue: '50',
+              },
+            ],
+          },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '43s' },
+        ],
+      },
+    },
+  ];
 }
 
 // ---- error answers -------------------------------------------------------------------------

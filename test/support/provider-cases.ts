@@ -131,3 +131,70 @@ export const MISSING_MODELS: Readonly<Record<AiProvider, string[]>> = {
   [AZURE_OPENAI]: ['gpt-4.1'],
   [MISTRAL]: ['mistral-small-latest'],
 };
+
+// ---- the deep test ----------------------------------------------------------------------------
+
+/** The billed request per provider and model (providers.md "Deep test"): path and query, and the body. */
+export const DEEP_CONTRACT: Readonly<
+  Record<AiProvider, { url: (model: string, deployment: string) => string; body: (model: string) => unknown }>
+> = {
+  [AiProvider.OPENAI]: {
+    url: () => '/openai/v1/chat/completions',
+    body: (model) => ({ model, messages: [{ role: 'user', content: 'ping' }], max_completion_tokens: 1 }),
+  },
+  [AiProvider.ANTHROPIC]: {
+    url: () => '/anthropic/v1/messages',
+    body: (model) => ({ model, max_tokens: 1, messages: [{ role: 'user', content: 'ping' }] }),
+  },
+  [AiProvider.GOOGLE_GEMINI]: {
+    url: (model) => `/gemini/v1beta/models/${model}:generateContent`,
+    body: () => ({ contents: [{ parts: [{ text: 'ping' }] }], generationConfig: { maxOutputTokens: 1 } }),
+  },
+  [AiProvider.AZURE_OPENAI]: {
+    url: (_model, deployment) => `/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`,
+    body: () => ({ messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }),
+  },
+  [AiProvider.MISTRAL]: {
+    url: () => '/mistral/v1/chat/completions',
+    body: (model) => ({ model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }),
+  },
+};
+
+/** The distinct models each provider's key must reach, as the deep test bills them (Azure: one deployment). */
+export const DEEP_MODELS: Readonly<Record<AiProvider, string[]>> = {
+  [OPENAI]: ['gpt-4.1', 'gpt-4.1-mini', 'o4-mini'],
+  [ANTHROPIC]: ['claude-sonnet-4-5', 'claude-haiku-4-5'],
+  [GOOGLE_GEMINI]: ['gemini-2.5-flash', 'gemini-2.5-pro'],
+  [AZURE_OPENAI]: ['gpt-4.1'],
+  [MISTRAL]: ['mistral-large-latest', 'mistral-small-latest'],
+};
+
+/**
+ * A billed request exactly as the contract describes it: a POST of JSON asking for one output token,
+ * the key in the provider's auth header and nowhere else (not in the URL, the body or another header).
+ */
+export function expectBilledRequest(
+  request: RecordedRequest,
+  provider: AiProvider,
+  key: string,
+  model: string,
+  deployment: string,
+): void {
+  const { authHeader, auth } = CONTRACT[provider];
+  expect(request.method).toBe('POST');
+  expect(request.url).toBe(DEEP_CONTRACT[provider].url(model, deployment));
+  expect(request.headers['content-type']).toBe('application/json');
+  expect(request.body).toEqual(DEEP_CONTRACT[provider].body(model));
+  expect(request.rawBody).not.toContain(key);
+  expect(request.headers[authHeader]).toBe(auth(key));
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (name !== authHeader) expect([name, String(value)].join(': ')).not.toContain(key);
+  }
+  if (provider === AiProvider.ANTHROPIC) expect(request.headers['anthropic-version']).toBe('2023-06-01');
+}
+
+/** The model a billed request asked for: in its body, or (Gemini) its path; Azure names none. */
+export function billedModelOf(request: RecordedRequest): string | undefined {
+  const gemini = /\/models\/([^/:]+):generateContent$/.exec(request.url);
+  return gemini ? gemini[1] : (request.body as { model?: string } | undefined)?.model;
+}
