@@ -13,6 +13,7 @@ import { loggingPlugin } from './graphql/logging.plugin';
 import { costLimitPlugin, documentLimits, MAX_PAGE_SIZE, noSubscriptions } from './graphql/limits';
 import { Config } from './config';
 import { loadPlayground } from './playground/playground.handler';
+import { loadSettingsPage } from './settings-page/settings-page.handler';
 import { corsHandler } from './cors';
 
 // The HTTP server: POST /graphql through Apollo Server, GET /healthz (the process runs) and GET /readyz
@@ -25,6 +26,8 @@ export interface ServerOptions<Context extends RequestContext> {
   corsOrigins: readonly string[];
   production: boolean;
   limits: Config['graphql'];
+  /** The "AI Provider Keys" page at GET /settings (src/settings-page). */
+  settingsPage: boolean;
   http: Config['http'];
   schema: GraphQLSchema;
   /** The context of one GraphQL request (the composition root's: identity and services). */
@@ -106,6 +109,7 @@ export async function startServer<Context extends RequestContext>(
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.
   const playground = options.limits.playground ? loadPlayground(logger) : undefined;
+  const settingsPage = options.settingsPage ? loadSettingsPage(logger) : undefined;
   const cors = corsHandler(options.corsOrigins);
 
   let inFlight = 0;
@@ -164,6 +168,7 @@ export async function startServer<Context extends RequestContext>(
       }
     }
     if (playground?.matches(req, url)) return playground.serve(res, url);
+    if (settingsPage?.matches(req, url)) return settingsPage.serve(res, url);
     if (url.pathname === '/graphql') return handleGraphql(req, res, url);
     return send(res, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
   }
