@@ -19,6 +19,7 @@ export function ActivitySection({ providers }: { providers: readonly ProviderOpt
   const connection = data?.providerKeyEvents;
 
   async function loadMore() {
+    if (loadingMore) return;
     setLoadingMore(true);
     setMoreError(undefined);
     try {
@@ -55,7 +56,7 @@ export function ActivitySection({ providers }: { providers: readonly ProviderOpt
         </ol>
       )}
       {connection?.pageInfo.hasNextPage && (
-        <button type="button" onClick={() => void loadMore()} disabled={loadingMore}>
+        <button type="button" onClick={() => void loadMore()} aria-disabled={loadingMore}>
           Load more
         </button>
       )}

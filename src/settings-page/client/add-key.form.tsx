@@ -56,6 +56,7 @@ export function AddKeyForm(props: {
   }
 
   async function run(kind: 'testing' | 'saving', action: () => Promise<Outcome | undefined>) {
+    if (busy) return;
     if (!apiKey.current?.value.trim()) {
       setOutcome({ kind: 'local', messages: [`Paste the ${option.displayName} API key first.`] });
       apiKey.current?.focus();
@@ -179,10 +180,10 @@ export function AddKeyForm(props: {
         </p>
       </div>
       <div className="actions">
-        <button type="button" onClick={() => void test()} disabled={busy !== undefined}>
+        <button type="button" onClick={() => void test()} aria-disabled={busy !== undefined}>
           Test connection
         </button>
-        <button type="submit" className="primary" disabled={busy !== undefined}>
+        <button type="submit" className="primary" aria-disabled={busy !== undefined}>
           Save
         </button>
         <button type="button" onClick={cancel}>

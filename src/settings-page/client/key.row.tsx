@@ -55,6 +55,18 @@ export function KeyRow(props: {
     if (!panel && focusBack) (focusBack === 'rotate' ? rotateButton : removeButton).current?.focus();
   }, [panel, focusBack]);
 
+  /** A new action: what the last one said no longer applies. */
+  function start() {
+    setOutcome({});
+    props.announce('');
+  }
+
+  function open(which: Panel) {
+    if (busy) return;
+    start();
+    setPanel(which);
+  }
+
   function close(which: Panel, message?: string) {
     setPanel(undefined);
     setFocusBack(which);
@@ -62,8 +74,9 @@ export function KeyRow(props: {
   }
 
   async function test() {
+    if (busy) return;
+    start();
     setBusy('testing');
-    setOutcome({});
     try {
       // The answer's `key` is this key after the test: the cache merges it, so the row shows the new health.
       const { data } = await testKey({ variables: { input: { provider: option.provider } } });
@@ -76,8 +89,9 @@ export function KeyRow(props: {
   }
 
   async function remove() {
+    if (busy) return;
+    start();
     setBusy('removing');
-    setOutcome({});
     try {
       await removeKey({ variables: { provider: option.provider } });
       // The row is gone with the key (evicted from the cache); the section takes over the focus.
@@ -118,7 +132,7 @@ export function KeyRow(props: {
         {!panel && (
           <div className="actions">
             {props.byokAvailable && (
-              <button type="button" onClick={() => void test()} disabled={busy !== undefined}>
+              <button type="button" onClick={() => void test()} aria-disabled={busy !== undefined}>
                 Test
               </button>
             )}
@@ -126,8 +140,8 @@ export function KeyRow(props: {
               <button
                 type="button"
                 ref={rotateButton}
-                onClick={() => setPanel('rotate')}
-                disabled={busy !== undefined}
+                onClick={() => open('rotate')}
+                aria-disabled={busy !== undefined}
               >
                 Rotate
               </button>
@@ -136,8 +150,8 @@ export function KeyRow(props: {
               type="button"
               ref={removeButton}
               className="danger"
-              onClick={() => setPanel('remove')}
-              disabled={busy !== undefined}
+              onClick={() => open('remove')}
+              aria-disabled={busy !== undefined}
             >
               Remove
             </button>
@@ -180,7 +194,7 @@ export function KeyRow(props: {
                 type="button"
                 className="danger"
                 onClick={() => void remove()}
-                disabled={busy !== undefined}
+                aria-disabled={busy !== undefined}
               >
                 Remove key
               </button>

@@ -12,7 +12,8 @@ import type { ProviderOption } from './providers';
 
 // Rotate in place: the new key replaces the stored one (same id, version + 1), tested first. The version
 // the admin is looking at goes along (expectedVersion): when someone else rotated meanwhile the API
-// answers CONFLICT, the page says so and reloads the keys, so that the row shows their version.
+// answers CONFLICT, the page says so and asks for the keys, routes and activity again, so that the row
+// shows their version.
 
 export function RotateKeyForm(props: {
   option: ProviderOption;
@@ -33,6 +34,7 @@ export function RotateKeyForm(props: {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    if (busy) return;
     const value = apiKey.current?.value ?? '';
     if (!value.trim()) {
       setProblem({ local: `Paste the new ${option.displayName} API key first.` });
@@ -62,8 +64,8 @@ export function RotateKeyForm(props: {
     } catch (error) {
       const conflict = hasCode(error, 'CONFLICT');
       setProblem({ error, conflict });
-      // The answer to a conflict carries no key: ask for the current one, so the row shows it.
-      if (conflict) await client.refetchQueries({ include: [ProviderKeysDocument] });
+      // The answer to a conflict carries no key: ask for the current state, so the row shows theirs.
+      if (conflict) await client.refetchQueries({ include: [ProviderKeysDocument, ...AFTER_KEY_CHANGE] });
     } finally {
       setBusy(false);
     }
@@ -126,7 +128,7 @@ export function RotateKeyForm(props: {
         </>
       )}
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" aria-disabled={busy}>
           Rotate key
         </button>
         <button type="button" onClick={cancel}>

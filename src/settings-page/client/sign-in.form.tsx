@@ -10,6 +10,7 @@ export function SignInForm({ onSignIn }: { onSignIn: (token: string) => Promise<
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    if (busy) return;
     const token = field.current?.value.trim() ?? '';
     if (!token) {
       setErrors(['Paste a token first.']);
@@ -51,7 +52,7 @@ export function SignInForm({ onSignIn }: { onSignIn: (token: string) => Promise<
             />
           </div>
           <div className="actions">
-            <button type="submit" className="primary" disabled={busy}>
+            <button type="submit" className="primary" aria-disabled={busy}>
               Sign in
             </button>
           </div>
