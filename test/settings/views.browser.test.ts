@@ -15,7 +15,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 
 const SHOTS = 'settings';
 const SLOW = 15_000;
-const RATE_LIMIT = 5;
+const RATE_LIMIT = 8;
 
 describe('AI Provider Keys page: other providers, errors and roles', () => {
   let app: TestApp;
@@ -60,8 +60,10 @@ describe('AI Provider Keys page: other providers, errors and roles', () => {
   });
 
   it("shows the API's message for a token it refuses, and stays on the sign-in form", async () => {
-    await signIn('user_alice', 'acct_acme'); // a tab to start from
-    await page.reload();
+    // Signing out drops the client and its token: the form is back, empty.
+    await signIn('user_alice', 'acct_acme');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect(await page.getByLabel('Token').inputValue()).toBe('');
     for (const token of ['not-a-token', await app.token('user_gina', 'acct_acme')]) {
       const expected = (await app.post({ query: '{ me { role } }' }, { authorization: `Bearer ${token}` }))
         .json.errors[0].message as string;
@@ -109,6 +111,18 @@ describe('AI Provider Keys page: other providers, errors and roles', () => {
     await routing().getByText('Azure OpenAI').first().waitFor();
     expect((await text(routing())).match(/Provider Azure OpenAI Model gpt41-research/g)).toHaveLength(3);
     expect(await axeViolations(page)).toEqual([]);
+
+    // Rotating keeps the endpoint and deployment unless they are changed (the fields start with them).
+    await row('Azure OpenAI').getByRole('button', { name: 'Rotate' }).click();
+    const rotate = row('Azure OpenAI').getByRole('form', { name: 'Rotate the Azure OpenAI key' });
+    expect(await rotate.getByLabel('Endpoint').inputValue()).toBe(app.providers.azureEndpoint);
+    expect(await rotate.getByLabel('Deployment').inputValue()).toBe('gpt41-research');
+    const next = makeKey(AiProvider.AZURE_OPENAI, 'VALID', 7);
+    await rotate.getByLabel('API key').fill(next);
+    await rotate.getByRole('button', { name: 'Rotate key' }).click();
+    await row('Azure OpenAI').getByText('Version 2', { exact: true }).waitFor();
+    expect(await text(row('Azure OpenAI'))).toContain(`****${next.slice(-4)}`);
+    expect(await text(row('Azure OpenAI'))).toContain(`${app.providers.azureEndpoint} · gpt41-research`);
   });
 
   it("shows KEY_REJECTED's message when the provider refuses the key, and stores nothing", async () => {
