@@ -27,11 +27,16 @@ export const TASKS: Readonly<Record<AiTask, string>> = {
   INSIGHT_GENERATION: 'Insight generation',
 };
 
-export const ACTIONS: Readonly<Record<ProviderKeyAction, string>> = {
+/** The contract's second version adds HEALTH_CHANGED and UPDATED (issues 14/15): worded ahead of them. */
+type Action = ProviderKeyAction | 'HEALTH_CHANGED' | 'UPDATED';
+
+export const ACTIONS: Readonly<Record<Action, string>> = {
   ADDED: 'Added',
   TESTED: 'Tested',
   ROTATED: 'Rotated',
   REMOVED: 'Removed',
+  HEALTH_CHANGED: 'Health changed',
+  UPDATED: 'Updated',
 };
 
 export const PLANS: Readonly<Record<Plan, string>> = {
