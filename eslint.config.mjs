@@ -3,12 +3,21 @@
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import importX from 'eslint-plugin-import-x';
+import reactHooks from 'eslint-plugin-react-hooks';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'coverage/', 'test-artifacts/', 'test/generated/', 'data/', 'src/playground/client/'],
+    ignores: [
+      'dist/',
+      'coverage/',
+      'test-artifacts/',
+      'test/generated/',
+      'src/settings-page/client/generated/',
+      'data/',
+      'src/playground/client/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -38,6 +47,13 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
     },
+  },
+  {
+    // The settings page's React code (its own tsconfig, found by the project service): the rules of hooks
+    // and React's own checks of components, with a missing effect dependency an error, not a warning.
+    files: ['src/settings-page/client/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
+    rules: { ...reactHooks.configs.flat.recommended.rules, 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     // Tests read answers off the wire: JSON.parse gives `any`, and asserting on its shape is the point

@@ -55,6 +55,8 @@ export interface Config {
     maxBodyBytes: number;
   };
   builtin: { provider: AiProvider; apiKeys: Partial<Record<AiProvider, string>> };
+  /** The "AI Provider Keys" page at GET /settings: on outside production, off in it unless SETTINGS_PAGE=true. */
+  settingsPage: boolean;
   /** How long a client may take and how many may be connected: slow or idle clients must not hold sockets. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
   /** The internal credential API's own listener; undefined when INTERNAL_PORT is unset (off). */
@@ -368,6 +370,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBodyBytes: integer(env, 'GRAPHQL_MAX_BODY_BYTES', 100 * 1024, 1_024, 10 * 1024 * 1024),
     },
     builtin: { provider: builtinProvider as AiProvider, apiKeys },
+    settingsPage: boolean(env, 'SETTINGS_PAGE', !production),
     http: {
       headersTimeoutMs,
       requestTimeoutMs,

@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   if (!config.production) {
     process.stdout.write(
       `\nBYOK service ready at ${app.url}/graphql\n` +
+        (config.settingsPage ? `Settings page: ${app.url}/settings (sign in with a token)\n` : '') +
         `Get a token:   npm run -s token -- --user user_alice --account acct_acme\n` +
         `First query:   curl -s ${app.url}/graphql -H 'content-type: application/json' ` +
         `-H "authorization: Bearer $TOKEN" -d '{"query":"{ me { role plan } }"}'\n\n`,

@@ -12,6 +12,7 @@ import { loggingPlugin } from './graphql/logging.plugin';
 import { costLimitPlugin, documentLimits, MAX_PAGE_SIZE, noSubscriptions } from './graphql/limits';
 import { Config } from './config';
 import { loadPlayground } from './playground/playground.handler';
+import { loadSettingsPage } from './settings-page/settings-page.handler';
 import { corsHandler } from './cors';
 import { BodyTooLargeError, Listener, readBody, sendJson, startListener } from './listener';
 
@@ -25,6 +26,8 @@ export interface ServerOptions<Context extends RequestContext> {
   corsOrigins: readonly string[];
   production: boolean;
   limits: Config['graphql'];
+  /** The "AI Provider Keys" page at GET /settings (src/settings-page). */
+  settingsPage: boolean;
   http: Config['http'];
   schema: GraphQLSchema;
   /** The context of one GraphQL request (the composition root's: identity and services). */
@@ -78,6 +81,7 @@ export async function startServer<Context extends RequestContext>(
   await apollo.start();
   // Playground (src/playground): GraphiQL for browsers at GET /graphql, read from disk once, here.
   const playground = options.limits.playground ? loadPlayground(logger) : undefined;
+  const settingsPage = options.settingsPage ? loadSettingsPage(logger) : undefined;
   const cors = corsHandler(options.corsOrigins);
 
   // Set once listening; /readyz reads whether it is closing.
@@ -134,6 +138,7 @@ export async function startServer<Context extends RequestContext>(
       }
     }
     if (playground?.matches(req, url)) return playground.serve(res, url);
+    if (settingsPage?.matches(req, url)) return settingsPage.serve(res, url);
     if (url.pathname === '/graphql') return handleGraphql(req, res, url);
     return sendJson(res, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
   }

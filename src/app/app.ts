@@ -138,6 +138,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       corsOrigins: config.corsOrigins,
       production: config.production,
       limits: config.graphql,
+      settingsPage: config.settingsPage,
       http: config.http,
       schema: await buildAppSchema(),
       context: (req): AppContext => ({

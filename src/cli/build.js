@@ -15,20 +15,27 @@ const INPUTS = [
   'tsconfig.json',
   'tsconfig.build.json',
   'package-lock.json',
+  // The settings page's typed documents are generated from these.
+  'schema',
+  'codegen.yml',
 ];
+/** What the build writes inside an input: never a reason to build again. */
+const OUTPUTS = new Set(['src/settings-page/client/generated'].map((dir) => path.normalize(dir)));
 const stampOf = (root) => path.join(root, 'dist', '.built');
 
-function newestInput(entry) {
-  const stat = fs.statSync(entry, { throwIfNoEntry: false });
+function newestInput(root, entry) {
+  if (OUTPUTS.has(entry)) return 0;
+  const stat = fs.statSync(path.join(root, entry), { throwIfNoEntry: false });
   if (!stat) return 0;
   if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(0, ...fs.readdirSync(entry).map((name) => newestInput(path.join(entry, name))));
+  const names = fs.readdirSync(path.join(root, entry));
+  return Math.max(0, ...names.map((name) => newestInput(root, path.join(entry, name))));
 }
 
 /** True when dist/ was never built completely, or a source changed since the last build started. */
 function isStale(root) {
   const built = fs.statSync(stampOf(root), { throwIfNoEntry: false });
-  return !built || INPUTS.some((input) => newestInput(path.join(root, input)) > built.mtimeMs);
+  return !built || INPUTS.some((input) => newestInput(root, path.normalize(input)) > built.mtimeMs);
 }
 
 function build(root) {
@@ -40,6 +47,7 @@ function build(root) {
   const started = new Date();
   run([require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
   run([path.join(root, 'src/playground/build.js')]);
+  run([path.join(root, 'src/settings-page/build.js')]);
   fs.writeFileSync(stampOf(root), '');
   fs.utimesSync(stampOf(root), started, started);
 }

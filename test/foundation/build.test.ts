@@ -24,8 +24,19 @@ describe('build --if-stale', () => {
     fs.mkdirSync(path.join(root, 'dist'));
     fs.copyFileSync(path.join(ROOT, 'src/cli/build.js'), path.join(root, 'src/cli/build.js'));
     fs.writeFileSync(path.join(root, 'src/main.ts'), 'export {};\n');
-    at('src/cli/build.js', 1_000);
-    at('src/main.ts', 1_000);
+    fs.mkdirSync(path.join(root, 'schema/operations'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'schema/operations/keys.graphql'), 'query Keys { me { role } }\n');
+    fs.writeFileSync(path.join(root, 'codegen.yml'), 'schema: schema/schema.graphql\n');
+    fs.mkdirSync(path.join(root, 'src/settings-page/client/generated'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'src/settings-page/client/generated/graphql.ts'), 'export {};\n');
+    for (const file of [
+      'src/cli/build.js',
+      'src/main.ts',
+      'schema/operations/keys.graphql',
+      'codegen.yml',
+      'src/settings-page/client/generated/graphql.ts',
+    ])
+      at(file, 1_000);
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -43,6 +54,23 @@ describe('build --if-stale', () => {
 
   it('builds again once a source changes', () => {
     at('src/main.ts', 3_000);
+    expect(run().status).not.toBe(0);
+  });
+
+  it("ignores what the build itself writes under src/ (the settings page's generated documents)", () => {
+    at('dist/.built', 4_000);
+    at('src/settings-page/client/generated/graphql.ts', 5_000);
+    const result = run();
+    expect(result.status).toBe(0);
+    expect(result.stdout + result.stderr).toBe('');
+  });
+
+  it('builds again once an operation or the codegen configuration changes (the settings page is made from them)', () => {
+    at('dist/.built', 6_000);
+    at('schema/operations/keys.graphql', 7_000);
+    expect(run().status).not.toBe(0);
+    at('dist/.built', 8_000);
+    at('codegen.yml', 9_000);
     expect(run().status).not.toBe(0);
   });
 });
