@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { createConnection } from 'mysql2/promise';
@@ -52,8 +53,9 @@ function load(
   databasePid: number | undefined,
   token: string,
   seconds: number,
-  reconnect: boolean,
+  fresh: boolean,
 ): Promise<Sample> {
+  if (fresh) return loadFresh(target, databasePid, token, seconds);
   const latencies: number[] = [];
   let next = 0;
   const before = { server: cpuMs(target.child.pid), database: cpuMs(databasePid) };
@@ -75,7 +77,6 @@ function load(
           },
         ],
         ...(target.tls ? { tlsOptions: { ...target.tls, servername: 'localhost' } } : {}),
-        ...(reconnect ? { reconnectRate: 1 } : {}),
       },
       (error, result) =>
         error
@@ -90,6 +91,70 @@ function load(
     );
     run.on('response', (_client, _status, _bytes, milliseconds) => latencies.push(milliseconds));
   });
+}
+
+/**
+ * Every request on a connection of its own (TLS handshake included), from CONNECTIONS workers: what a
+ * client without keep-alive costs. (autocannon's reconnectRate of 1 sends nothing at all.)
+ */
+async function loadFresh(
+  target: Target,
+  databasePid: number | undefined,
+  token: string,
+  seconds: number,
+): Promise<Sample> {
+  const latencies: number[] = [];
+  let failed = 0;
+  let next = 0;
+  const before = { server: cpuMs(target.child.pid), database: cpuMs(databasePid) };
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const url = new URL(`${target.url}${PATH}`);
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const body = JSON.stringify({ accountId: `acct_bench_${next++ % ACCOUNTS}`, task: 'ANALYSIS' });
+      const sent = performance.now();
+      const req = https.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          agent: false, // a new connection, closed after the answer
+          ...target.tls,
+          servername: 'localhost',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${token}`,
+            connection: 'close',
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) latencies.push(performance.now() - sent);
+            else failed += 1;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        failed += 1;
+        resolve();
+      });
+      req.end(body);
+    });
+  const worker = async () => {
+    while (performance.now() < deadline) await once();
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  return {
+    latencies,
+    rps: latencies.length / ((performance.now() - started) / 1000),
+    failed,
+    serverCpuMs: cpuMs(target.child.pid) - before.server,
+    databaseCpuMs: cpuMs(databasePid) - before.database,
+  };
 }
 
 interface Figures {

@@ -1,8 +1,7 @@
-import { Pool } from 'mysql2';
 import { DataSource } from 'typeorm';
-import { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 import { Plan } from '../accounts/plan.enum';
 import { Role } from '../accounts/role.enum';
+import { Row, selectPrepared } from '../db/prepared';
 
 // The one query of an authenticated request: the user's role in the account, the account's plan, and
 // what other capabilities need of that account for the request (the composition root hands in their
@@ -12,7 +11,7 @@ import { Role } from '../accounts/role.enum';
 // trip: their lookups go out together as one statement, sent after every one of those requests arrived,
 // so each still reads the database as it is then (a demotion counts from the next request).
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
 /** What another capability reads of the member's account in the same statement. */
 export interface AccountPart<Account> {
@@ -47,18 +46,6 @@ interface Lookup<Account> {
 }
 
 /**
- * On MySQL/MariaDB, a server-side prepared statement on TypeORM's own pool (mysql2 keeps it per
- * connection): nothing to escape or parse again on either side. On SQLite, TypeORM's query.
- */
-function select(dataSource: DataSource, sql: string, parameters: string[]): Promise<Row[]> {
-  const pool = (dataSource.driver as MysqlDriver).pool as Pool | undefined;
-  if (!pool) return dataSource.query(sql, parameters);
-  return new Promise((resolve, reject) =>
-    pool.execute(sql, parameters, (error, rows) => (error ? reject(error) : resolve(rows as Row[]))),
-  );
-}
-
-/**
  * Rows go back to their lookup by exact ids. MySQL's collation would also match `USER_ALICE` to
  * `user_alice`; such a near miss finds no row here, as on SQLite, and the request is not a member.
  */
@@ -89,7 +76,7 @@ class BatchedMembershipReader<Account> {
   private async run(batch: Lookup<Account>[]): Promise<void> {
     let rows: Row[];
     try {
-      rows = await select(
+      rows = await selectPrepared(
         this.dataSource,
         this.statement(batch.length),
         batch.flatMap((lookup) => [lookup.userId, lookup.accountId]),

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { DataSource, EntityManager, EntityTarget, LessThan, MoreThanOrEqual, ObjectLiteral } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Plan } from '../accounts/plan.enum';
 import type { AccountPart, Row } from '../auth/membership.query';
@@ -13,6 +14,7 @@ import {
 } from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { dialectOf } from '../db/dialect';
+import { selectPrepared } from '../db/prepared';
 import { inTransaction } from '../db/transaction';
 import { MASK } from '../graphql/masked-key.scalar';
 import { PROVIDER_ADAPTERS } from '../providers/adapters';
@@ -38,7 +40,7 @@ export interface AccountKeys {
 }
 
 /** A stored key that can be opened: routing picks one and opens it, knowing nothing of the sealing. */
-export interface ServableKey extends PublicProviderKey {
+export interface ServableKey extends Pick<PublicProviderKey, (typeof ROUTING_COLUMNS)[number]> {
   /** The plaintext key: hold it only for the call it is for, never store or log it. Throws KeyDecryptionError. */
   open(): string;
 }
@@ -81,6 +83,27 @@ export type RewrapCandidate = Pick<
   ProviderKey,
   'id' | 'accountId' | 'provider' | 'wrappedKey' | 'masterKeyVersion' | 'version'
 >;
+
+/** What routing reads of a key to decide whether it serves, and to hand it out. */
+const ROUTING_COLUMNS = [
+  'id',
+  'accountId',
+  'provider',
+  'endpoint',
+  'deployment',
+  'health',
+  'coolingDownUntil',
+  'version',
+] as const satisfies readonly (keyof PublicProviderKey)[];
+
+/** The key material, which only sealing and opening read. */
+const SEALED_COLUMNS = [
+  'ciphertext',
+  'iv',
+  'tag',
+  'wrappedKey',
+  'masterKeyVersion',
+] as const satisfies readonly (keyof ProviderKey)[];
 
 const bindingOf = (key: Pick<ProviderKey, 'accountId' | 'provider' | 'id'>): KeyBinding => ({
   accountId: key.accountId,
@@ -143,22 +166,38 @@ export class ProviderKeyStore {
     private readonly publish: PublishWebhook = NO_WEBHOOKS,
   ) {
     const metadata = dataSource.getMetadata(ProviderKey);
-    const columns = PROVIDER_KEY_PUBLIC_COLUMNS.map((name) => metadata.findColumnWithPropertyName(name)!);
-    const hydrate = (row: Row): PublicProviderKey => {
+    const column = (name: keyof ProviderKey) => metadata.findColumnWithPropertyName(name)!;
+    const publicColumns = PROVIDER_KEY_PUBLIC_COLUMNS.map(column);
+    // Every statement below names its columns `k_<column>`, and these read them back as TypeORM would.
+    const hydrate = (row: Row, columns: ColumnMetadata[]): unknown => {
       const key: Record<string, unknown> = {};
-      for (const column of columns)
-        key[column.propertyName] = dataSource.driver.prepareHydratedValue(
-          row[`k_${column.databaseName}`],
-          column,
-        );
-      return key as PublicProviderKey;
+      for (const meta of columns)
+        key[meta.propertyName] = dataSource.driver.prepareHydratedValue(row[`k_${meta.databaseName}`], meta);
+      return key;
     };
+    const select = (columns: ColumnMetadata[]) =>
+      columns.map(({ databaseName }) => `k.${databaseName} AS k_${databaseName}`).join(', ');
     this.accountPart = {
       join: 'LEFT JOIN provider_keys k ON k.account_id = m.account_id',
-      columns: columns.map((column) => `k.${column.databaseName} AS k_${column.databaseName}`),
-      read: (rows) => ({ keys: inDisplayOrder(rows.filter((row) => row.k_id != null).map(hydrate)) }),
+      columns: [select(publicColumns)],
+      read: (rows) => ({
+        keys: inDisplayOrder(
+          rows
+            .filter((row) => row.k_id != null)
+            .map((row) => hydrate(row, publicColumns) as PublicProviderKey),
+        ),
+      }),
     };
+    // For routing: what routing decides on and the key material, in one prepared statement by account
+    // (a resolve reads it on every call: the fewer columns, the less both sides work).
+    const routingColumns = [...ROUTING_COLUMNS, ...SEALED_COLUMNS].map(column);
+    this.routingStatement = `SELECT a.plan AS plan, ${select(routingColumns)} FROM accounts a LEFT JOIN provider_keys k ON k.account_id = a.id WHERE a.id = ?`;
+    // The key as routing reads it: what it shows and what opens it, not the columns of reports.
+    this.hydrateRouting = (row) => hydrate(row, routingColumns) as ProviderKey;
   }
+
+  private readonly routingStatement: string;
+  private readonly hydrateRouting: (row: Row) => ProviderKey;
 
   // ---- reads ---------------------------------------------------------------------------------------
 
@@ -206,23 +245,12 @@ export class ProviderKeyStore {
    * Undefined when the account does not exist.
    */
   async accountForRouting(accountId: string): Promise<{ plan: Plan; keys: ServableKey[] } | undefined> {
-    const rows = await this.dataSource.query<Row[]>(
-      'SELECT a.plan AS plan, k.* FROM accounts a LEFT JOIN provider_keys k ON k.account_id = a.id WHERE a.id = ?',
-      [accountId],
-    );
+    const rows = await selectPrepared(this.dataSource, this.routingStatement, [accountId]);
     if (rows.length === 0) return undefined;
-    const metadata = this.dataSource.getMetadata(ProviderKey);
     const keys = rows
-      .filter((row) => row.id != null)
+      .filter((row) => row.k_id != null)
       .map((row) => {
-        const key = this.dataSource.manager.create(ProviderKey);
-        for (const column of metadata.columns) {
-          const value: unknown = this.dataSource.driver.prepareHydratedValue(
-            row[column.databaseName],
-            column,
-          );
-          Object.assign(key, { [column.propertyName]: value });
-        }
+        const key = this.hydrateRouting(row);
         return Object.assign(key, { open: () => this.open(key) });
       });
     return { plan: rows[0].plan as Plan, keys: inDisplayOrder(keys) };
