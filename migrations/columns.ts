@@ -22,3 +22,8 @@ export function timestamp(queryRunner: QueryRunner, name: string, onUpdate = fal
       }
     : { name, type: 'datetime', default: "datetime('now')" };
 }
+
+/** Text that may outgrow MySQL's 64 KiB TEXT (a key's model list, a change record): MEDIUMTEXT there. */
+export function longText(queryRunner: QueryRunner, name: string): TableColumnOptions {
+  return { name, type: isMysql(queryRunner) ? 'mediumtext' : 'text' };
+}

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
+import { bothParts } from '../accounts/account-part';
 import { hasAccounts, seedDemo } from '../accounts/demo-seed';
 import { createTokenVerifiers } from '../auth/jwt';
 import { createMembershipReader } from '../auth/membership.query';
@@ -129,9 +130,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       await seedDemo(dataSource);
       logger.info('seeded the demo accounts into the empty embedded database');
     }
-    const { store, services, reports } = wiring;
-    // auth reads the membership and, in the same statement, the account's keys (the store's part).
-    const readMembership = createMembershipReader(dataSource, store.accountPart);
+    const { store, settingsStore, services, reports } = wiring;
+    // auth reads the membership and, in the same statement, the account's keys and routing settings.
+    const readMembership = createMembershipReader(
+      dataSource,
+      bothParts(store.accountPart, settingsStore.part),
+    );
     server = await startServer({
       host: config.host,
       port: config.port,

@@ -7,11 +7,14 @@ import { MasterKeyCheck } from '../provider-keys/master-key-check.entity';
 import { ProviderKey } from '../provider-keys/provider-key.entity';
 import { ProviderKeyEvent } from '../provider-keys/provider-key-event.entity';
 import { ProviderKeyUsage } from '../provider-keys/provider-key-usage.entity';
+import { AccountAiSettings } from '../routing/ai-settings.entity';
+import { AiSettingsEvent } from '../routing/ai-settings-event.entity';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { Accounts1732600000000 } from '../../migrations/1732600000000-accounts';
 import { ProviderKeys1732600000001 } from '../../migrations/1732600000001-provider-keys';
 import { MasterKeyChecks1732600000002 } from '../../migrations/1732600000002-master-key-checks';
 import { KeyUseAndHealth1732600000010 } from '../../migrations/1732600000010-key-use-and-health';
+import { AiSettings1732600000300 } from '../../migrations/1732600000300-ai-settings';
 import { WebhookDeliveries1732600000200 } from '../../migrations/1732600000200-webhook-deliveries';
 
 // Every table of the service: the capabilities' entities and the migrations that create them, in order.
@@ -24,6 +27,8 @@ export const SCHEMA: DatabaseSchema = {
     ProviderKeyEvent,
     MasterKeyCheck,
     ProviderKeyUsage,
+    AccountAiSettings,
+    AiSettingsEvent,
     WebhookDelivery,
   ],
   migrations: [
@@ -32,6 +37,7 @@ export const SCHEMA: DatabaseSchema = {
     MasterKeyChecks1732600000002,
     KeyUseAndHealth1732600000010,
     WebhookDeliveries1732600000200,
+    AiSettings1732600000300,
   ],
 };
 

@@ -9,7 +9,10 @@ import { KeyReports } from '../provider-keys/key-reports';
 import { KeyUsage } from '../provider-keys/key-usage';
 import { ProviderKeyService } from '../provider-keys/provider-key.service';
 import { AccountKeys, ProviderKeyStore } from '../provider-keys/provider-key.store';
+import { AiSettingsService } from '../routing/ai-settings.service';
+import { AccountSettings, AiSettingsStore } from '../routing/ai-settings.store';
 import { RouteService } from '../routing/route.service';
+import { bothParts, createAccountReader } from '../accounts/account-part';
 import { NO_WEBHOOKS } from '../webhooks/webhook-events';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.store';
 
@@ -19,16 +22,21 @@ import { WebhookOutbox } from '../webhooks/webhook-outbox.store';
 export interface Services {
   providerKeys: ProviderKeyService;
   routes: RouteService;
+  aiSettings: AiSettingsService;
   usage: KeyUsage;
 }
 
+/** What a request reads of its account with the membership: the keys and the routing settings. */
+export type RequestAccount = AccountKeys & AccountSettings;
+
 /** A request's context: the identity (auth) and the services. */
-export interface AppContext extends AuthContext<AccountKeys> {
+export interface AppContext extends AuthContext<RequestAccount> {
   services: Services;
 }
 
 export interface Wiring {
   store: ProviderKeyStore;
+  settingsStore: AiSettingsStore;
   tester: ConnectionTester;
   reports: KeyReports;
   services: Services;
@@ -59,19 +67,24 @@ export function createServices(
   // Per process: with several replicas, each allows this many (see README).
   const testLimiter = new RateLimiterMemory({ points: config.testRateLimitPerMinute, duration: 60 });
   const usage = new KeyUsage({ store, now, logger, intervalMs: options.usageFlushMs });
+  const settingsStore = new AiSettingsStore(dataSource);
+  const routes = new RouteService({
+    // A resolve reads the plan, the keys and the settings in one statement.
+    readAccount: createAccountReader(dataSource, bothParts(store.routingPart, settingsStore.part)),
+    builtIn: config.builtin,
+    recordUse: (key) => usage.resolved(key),
+    now,
+  });
   return {
     store,
+    settingsStore,
     tester,
     reports: new KeyReports({ store, usage, now }),
     outbox,
     services: {
       usage,
-      routes: new RouteService({
-        store,
-        builtIn: config.builtin,
-        recordUse: (key) => usage.resolved(key),
-        now,
-      }),
+      routes,
+      aiSettings: new AiSettingsService({ store: settingsStore, routes }),
       providerKeys: new ProviderKeyService({
         store,
         tester,

@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { Plan } from '../accounts/plan.enum';
 import { Role } from '../accounts/role.enum';
-import { Row, selectPrepared } from '../db/prepared';
+import { AccountPart, Row } from '../accounts/account-part';
+import { selectPrepared } from '../db/prepared';
 
 // The one query of an authenticated request: the user's role in the account, the account's plan, and
 // what other capabilities need of that account for the request (the composition root hands in their
@@ -10,18 +11,6 @@ import { Row, selectPrepared } from '../db/prepared';
 // so one round trip serves both. Requests that ask in the same turn of the event loop share that round
 // trip: their lookups go out together as one statement, sent after every one of those requests arrived,
 // so each still reads the database as it is then (a demotion counts from the next request).
-
-export type { Row };
-
-/** What another capability reads of the member's account in the same statement. */
-export interface AccountPart<Account> {
-  /** `LEFT JOIN …` onto the member's account, whose id is `m.account_id`. */
-  readonly join: string;
-  /** What it selects, each aliased so that it cannot collide with another part (`k.id AS k_id`). */
-  readonly columns: readonly string[];
-  /** The part, from the rows of one membership: one per joined row, or one of nulls when none joined. */
-  read(rows: readonly Row[]): Account;
-}
 
 export interface MemberRow<Account> {
   role: Role;

@@ -9,6 +9,8 @@ export enum ProviderKeyAction {
   REMOVED = 'REMOVED',
   /** The health changed outside a test an admin ran: a pipeline's report, or the monitor. */
   HEALTH_CHANGED = 'HEALTH_CHANGED',
+  /** The admin changed the label or the expiry (never the key: that is a rotation). */
+  UPDATED = 'UPDATED',
 }
 
 /** The audit trail: who did what to which provider's key, and when. Never key material beyond the last four. */

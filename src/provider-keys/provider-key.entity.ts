@@ -5,6 +5,12 @@ import { KeyHealth } from '../providers/key-health.enum';
 // A stored provider key. Deliberately not a GraphQL type: the ciphertext, IV, tag and wrapped data key
 // never leave the service; `provider-key.type.ts` maps what a client may see.
 
+/** A list of strings in a text column, as JSON. */
+const JSON_LIST = {
+  to: (value: string[] | null | undefined) => (value == null ? value : JSON.stringify(value)),
+  from: (value: string | null) => (value == null ? null : (JSON.parse(value) as string[])),
+};
+
 @Entity('provider_keys')
 @Index('UQ_provider_keys_account_provider', ['accountId', 'provider'], { unique: true })
 export class ProviderKey {
@@ -71,6 +77,14 @@ export class ProviderKey {
   @Column({ name: 'transient_since', type: 'datetime', nullable: true })
   transientSince: Date | null;
 
+  /** Set by the admin: from then on routing skips the key. */
+  @Column({ name: 'expires_at', type: 'datetime', nullable: true })
+  expiresAt: Date | null;
+
+  /** The model ids the key's last passing test listed (null before one), stored as JSON. */
+  @Column({ name: 'available_models', type: 'text', nullable: true, transformer: JSON_LIST })
+  availableModels: string[] | null;
+
   @Column({ name: 'created_by', type: 'varchar', length: 64 })
   createdBy: string;
 
@@ -96,6 +110,8 @@ export const PROVIDER_KEY_PUBLIC_COLUMNS = [
   'version',
   'lastUsedAt',
   'coolingDownUntil',
+  'expiresAt',
+  'availableModels',
   'createdBy',
   'createdAt',
   'updatedAt',

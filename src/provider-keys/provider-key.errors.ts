@@ -7,15 +7,15 @@ import { ConnectionTestResult } from '../providers/connection-tester';
 
 // The answers of the key operations that are not a key: each says what happened and what to do.
 
-/** Add, test and rotate need a plan that allows BYOK; remove always works. */
-export function requireByokPlan(viewer: Pick<Viewer, 'plan'>): void {
-  if (!planAllowsByok(viewer.plan)) throw planUpgradeRequired();
+/** Add, test, rotate and the routing settings need a plan that allows BYOK; remove always works. */
+export function requireByokPlan(viewer: Pick<Viewer, 'plan'>, toDo = 'add, test or rotate keys'): void {
+  if (!planAllowsByok(viewer.plan)) throw planUpgradeRequired(toDo);
 }
 
-const planUpgradeRequired = () =>
+const planUpgradeRequired = (toDo: string) =>
   new AppError(
     ErrorCode.PLAN_UPGRADE_REQUIRED,
-    'Bringing your own AI provider key needs the Growth plan or above. Upgrade the plan to add, test or rotate keys.',
+    `Bringing your own AI provider key needs the Growth plan or above. Upgrade the plan to ${toDo}.`,
     { requiredPlan: Plan.GROWTH },
   );
 

@@ -46,6 +46,12 @@ export class AddProviderKeyInput {
     description: 'Test the key first; save it only if the test passes.',
   })
   verify?: boolean | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'From then on routing skips the key; must lie in the future.',
+  })
+  expiresAt?: Date | null;
 }
 
 @InputType('TestProviderKeyInput')
@@ -99,6 +105,30 @@ export class RotateProviderKeyInput {
     description: 'Test the new key first; rotate only if the test passes.',
   })
   verify?: boolean | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: "The new key's expiry; must lie in the future. Omitted: the new key has none.",
+  })
+  expiresAt?: Date | null;
+}
+
+@InputType('UpdateProviderKeyInput', {
+  description:
+    'Changes what describes the stored key, never the key itself. Omitted fields stay as they are.',
+})
+export class UpdateProviderKeyInput {
+  @Field(() => AiProvider)
+  provider: AiProvider;
+
+  @TextField('label', 100, { description: 'null or empty: no label.' })
+  label?: string | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'From then on routing skips the key; must lie in the future. null: no expiry.',
+  })
+  expiresAt?: Date | null;
 }
 
 @ArgsType()

@@ -6,6 +6,7 @@ import {
   ProviderKeyEventsArgs,
   RotateProviderKeyInput,
   TestProviderKeyInput,
+  UpdateProviderKeyInput,
 } from './provider-key.inputs';
 import {
   ConnectionTestType,
@@ -65,6 +66,16 @@ export class ProviderKeyResolver {
     @Arg('input', () => RotateProviderKeyInput) input: RotateProviderKeyInput,
   ): Promise<ProviderKeyType> {
     return context.services.providerKeys.rotate(viewerOf(context), input);
+  }
+
+  @Mutation(() => ProviderKeyType, {
+    description: 'ADMIN. Changes the label or expiry of the stored key, never the key itself.',
+  })
+  updateProviderKey(
+    @Ctx() context: KeysContext,
+    @Arg('input', () => UpdateProviderKeyInput) input: UpdateProviderKeyInput,
+  ): Promise<ProviderKeyType> {
+    return context.services.providerKeys.update(viewerOf(context), input);
   }
 
   @Mutation(() => RemoveProviderKeyPayload, {

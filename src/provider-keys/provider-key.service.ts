@@ -20,8 +20,13 @@ import {
 } from './provider-key.errors';
 import { ProviderKey } from './provider-key.entity';
 import { utcDay } from './key-usage';
-import { AccountKeys, ProviderKeyStore, testedColumns } from './provider-key.store';
-import { AddProviderKeyInput, RotateProviderKeyInput, TestProviderKeyInput } from './provider-key.inputs';
+import { AccountKeys, KeyDetails, ProviderKeyStore, testedColumns } from './provider-key.store';
+import {
+  AddProviderKeyInput,
+  RotateProviderKeyInput,
+  TestProviderKeyInput,
+  UpdateProviderKeyInput,
+} from './provider-key.inputs';
 import {
   ConnectionTestType,
   decodeCursor,
@@ -29,6 +34,7 @@ import {
   ProviderKeyEventConnection,
   ProviderKeyType,
   RemoveProviderKeyPayload,
+  toConnectionTest,
   toEventConnection,
   toProviderKeyType,
 } from './provider-key.type';
@@ -63,6 +69,7 @@ export class ProviderKeyService {
   async add(viewer: KeysViewer, input: AddProviderKeyInput): Promise<ProviderKeyType> {
     requireByokPlan(viewer);
     const candidate = this.normalize(input);
+    const expiresAt = this.expiry(input.expiresAt);
     // Refused before any connection test; a key added meanwhile still meets the unique index.
     if (viewer.account.keys.some((key) => key.provider === candidate.provider))
       throw keyExists(candidate.provider);
@@ -70,6 +77,7 @@ export class ProviderKeyService {
     const details = {
       label: input.label?.trim() || null,
       createdBy: viewer.userId,
+      expiresAt,
       ...testedColumns(result),
     };
     const added = await this.deps.store.add(viewer.accountId, candidate, details);
@@ -83,7 +91,7 @@ export class ProviderKeyService {
     if (input.apiKey != null) {
       const candidate = this.normalize({ ...input, apiKey: input.apiKey });
       await this.consumeTest(viewer);
-      return { ...(await this.deps.tester.test(candidate, { deep })), key: null };
+      return toConnectionTest(await this.deps.tester.test(candidate, { deep }), null);
     }
 
     const stored = await this.deps.store.find(viewer.accountId, input.provider);
@@ -100,7 +108,7 @@ export class ProviderKeyService {
     const apiKey = this.deps.store.open(stored);
     const result = await this.deps.tester.test({ provider, apiKey, endpoint, deployment }, { deep });
     const key = await this.deps.store.recordTest(stored, testedColumns(result), viewer.userId);
-    return { ...result, key: key && toProviderKeyType(key, viewer.plan) };
+    return toConnectionTest(result, key && toProviderKeyType(key, viewer.plan));
   }
 
   async rotate(viewer: KeysViewer, input: RotateProviderKeyInput): Promise<ProviderKeyType> {
@@ -116,6 +124,8 @@ export class ProviderKeyService {
       endpoint: input.endpoint ?? current.endpoint,
       deployment: input.deployment ?? current.deployment,
     });
+    // The expiry belongs to the key it was set for: the new key has its own, or none.
+    const expiresAt = this.expiry(input.expiresAt);
     if (this.sameAsStored(current, candidate.apiKey)) {
       throw badUserInput(
         'The new key is the same as the stored one: paste the new key you created at the provider.',
@@ -124,7 +134,7 @@ export class ProviderKeyService {
     }
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
     const { endpoint, deployment, apiKey } = candidate;
-    const replacement = { endpoint, deployment, ...testedColumns(result) };
+    const replacement = { endpoint, deployment, expiresAt, ...testedColumns(result) };
     const outcome = await this.deps.store.rotate(
       current,
       expectedVersion,
@@ -135,6 +145,19 @@ export class ProviderKeyService {
     if (outcome.status === 'not-found') throw keyNotFound(input.provider);
     if (outcome.status === 'conflict') throw conflict(outcome.currentVersion, expectedVersion);
     return toProviderKeyType(outcome.key, viewer.plan);
+  }
+
+  /** The label or expiry of the stored key (any plan: it spends nothing), with an UPDATED event. */
+  async update(viewer: KeysViewer, input: UpdateProviderKeyInput): Promise<ProviderKeyType> {
+    const details: KeyDetails = {};
+    if (input.label !== undefined) details.label = input.label?.trim() || null;
+    if (input.expiresAt !== undefined) details.expiresAt = this.expiry(input.expiresAt);
+    if (Object.keys(details).length === 0) {
+      throw badUserInput('Give label or expiresAt (or both) to change; the key itself changes by rotation.');
+    }
+    const key = await this.deps.store.update(viewer.accountId, input.provider, details, viewer.userId);
+    if (!key) throw keyNotFound(input.provider);
+    return toProviderKeyType(key, viewer.plan);
   }
 
   async remove(viewer: KeysViewer, provider: AiProvider): Promise<RemoveProviderKeyPayload> {
@@ -164,6 +187,19 @@ export class ProviderKeyService {
     }
     const since = new Date(this.deps.now().getTime() - (days - 1) * 86_400_000);
     return this.deps.store.usageOf(keyId, utcDay(since));
+  }
+
+  /** An expiry as given, which must lie in the future; null when none. */
+  private expiry(expiresAt: Date | null | undefined): Date | null {
+    if (expiresAt == null) return null;
+    if (expiresAt.getTime() <= this.deps.now().getTime()) {
+      throw badUserInput(
+        `expiresAt must lie in the future (it is ${this.deps.now().toISOString()} now): give a later time, or none for a key that does not expire.`,
+        'expiresAt',
+      );
+    }
+    // Kept to the second, as MySQL's datetime column holds it, so an answer shows what is stored.
+    return new Date(Math.floor(expiresAt.getTime() / 1000) * 1000);
   }
 
   /** The providers' input checks, answered as BAD_USER_INPUT naming the field. */

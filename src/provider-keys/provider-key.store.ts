@@ -3,7 +3,7 @@ import { DataSource, EntityManager, EntityTarget, LessThan, MoreThanOrEqual, Obj
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Plan } from '../accounts/plan.enum';
-import type { AccountPart, Row } from '../auth/membership.query';
+import type { AccountPart, Row } from '../accounts/account-part';
 import {
   KeyBinding,
   KeyDecryptionError,
@@ -39,6 +39,11 @@ export interface AccountKeys {
   keys: readonly PublicProviderKey[];
 }
 
+/** The keys of an account as routing reads them for a resolve. */
+export interface RoutingKeys {
+  keys: readonly ServableKey[];
+}
+
 /** A stored key that can be opened: routing picks one and opens it, knowing nothing of the sealing. */
 export interface ServableKey extends Pick<PublicProviderKey, (typeof ROUTING_COLUMNS)[number]> {
   /** The plaintext key: hold it only for the call it is for, never store or log it. Throws KeyDecryptionError. */
@@ -46,12 +51,16 @@ export interface ServableKey extends Pick<PublicProviderKey, (typeof ROUTING_COL
 }
 
 /** What the admin gave besides the key itself, and what the connection test found. */
-export type NewKeyDetails = Pick<ProviderKey, 'label' | 'createdBy'> & TestedColumns;
+export type NewKeyDetails = Pick<ProviderKey, 'label' | 'createdBy' | 'expiresAt'> & TestedColumns;
 
 /** The columns a connection test leaves on a key. */
-export type TestedColumns = Pick<ProviderKey, 'health' | 'lastTestedAt' | 'lastTestMessage'>;
+export type TestedColumns = Pick<ProviderKey, 'health' | 'lastTestedAt' | 'lastTestMessage'> &
+  Partial<Pick<ProviderKey, 'availableModels'>>;
 
-export type Replacement = Pick<ProviderKey, 'endpoint' | 'deployment'> & TestedColumns;
+export type Replacement = Pick<ProviderKey, 'endpoint' | 'deployment' | 'expiresAt'> & TestedColumns;
+
+/** What updateProviderKey may change: never the key itself. */
+export type KeyDetails = Partial<Pick<ProviderKey, 'label' | 'expiresAt'>>;
 
 export type RotateOutcome =
   | { status: 'rotated'; key: PublicProviderKey }
@@ -93,6 +102,8 @@ const ROUTING_COLUMNS = [
   'deployment',
   'health',
   'coolingDownUntil',
+  'expiresAt',
+  'availableModels',
   'version',
 ] as const satisfies readonly (keyof PublicProviderKey)[];
 
@@ -120,9 +131,13 @@ const inDisplayOrder = <K extends { provider: AiProvider }>(keys: K[]): K[] =>
  * the second on both databases, as MySQL's datetime column holds it, so an answer shows what is stored.
  */
 export function testedColumns(result: ConnectionTestResult | undefined): TestedColumns {
-  if (!result) return { health: KeyHealth.UNTESTED, lastTestedAt: null, lastTestMessage: null };
+  if (!result) {
+    return { health: KeyHealth.UNTESTED, lastTestedAt: null, lastTestMessage: null, availableModels: null };
+  }
   const lastTestedAt = new Date(Math.floor(result.testedAt.getTime() / 1000) * 1000);
-  return { health: result.health, lastTestedAt, lastTestMessage: result.message };
+  const { health, message: lastTestMessage, listedModels } = result;
+  // A test that read no model list leaves the models of the last one that did.
+  return { health, lastTestedAt, lastTestMessage, ...(listedModels && { availableModels: listedModels }) };
 }
 
 /**
@@ -158,6 +173,11 @@ function isUniqueViolation(error: unknown): boolean {
 export class ProviderKeyStore {
   /** Key columns as the membership statement selects them (`k_<column>`), and how to read them back. */
   readonly accountPart: AccountPart<AccountKeys>;
+  /**
+   * What the credential resolver reads of an account's keys, in the statement that reads the account
+   * (one round trip per resolve, on every call): what routing decides on, and each key able to open itself.
+   */
+  readonly routingPart: AccountPart<RoutingKeys>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -178,7 +198,7 @@ export class ProviderKeyStore {
     const select = (columns: ColumnMetadata[]) =>
       columns.map(({ databaseName }) => `k.${databaseName} AS k_${databaseName}`).join(', ');
     this.accountPart = {
-      join: 'LEFT JOIN provider_keys k ON k.account_id = m.account_id',
+      join: 'LEFT JOIN provider_keys k ON k.account_id = a.id',
       columns: [select(publicColumns)],
       read: (rows) => ({
         keys: inDisplayOrder(
@@ -191,13 +211,22 @@ export class ProviderKeyStore {
     // For routing: what routing decides on and the key material, in one prepared statement by account
     // (a resolve reads it on every call: the fewer columns, the less both sides work).
     const routingColumns = [...ROUTING_COLUMNS, ...SEALED_COLUMNS].map(column);
-    this.routingStatement = `SELECT a.plan AS plan, ${select(routingColumns)} FROM accounts a LEFT JOIN provider_keys k ON k.account_id = a.id WHERE a.id = ?`;
-    // The key as routing reads it: what it shows and what opens it, not the columns of reports.
-    this.hydrateRouting = (row) => hydrate(row, routingColumns) as ProviderKey;
+    this.routingPart = {
+      join: 'LEFT JOIN provider_keys k ON k.account_id = a.id',
+      columns: [select(routingColumns)],
+      read: (rows) => ({
+        keys: inDisplayOrder(
+          rows
+            .filter((row) => row.k_id != null)
+            .map((row) => {
+              // The key as routing reads it: what it decides on, and what opens it.
+              const key = hydrate(row, routingColumns) as ProviderKey;
+              return Object.assign(key, { open: () => this.open(key) });
+            }),
+        ),
+      }),
+    };
   }
-
-  private readonly routingStatement: string;
-  private readonly hydrateRouting: (row: Row) => ProviderKey;
 
   // ---- reads ---------------------------------------------------------------------------------------
 
@@ -237,23 +266,6 @@ export class ProviderKeyStore {
     // Fixed-length digests, so comparing two keys takes the same time whatever they share.
     const digest = (value: string) => crypto.createHash('sha256').update(value, 'utf8').digest();
     return crypto.timingSafeEqual(digest(apiKey), digest(stored));
-  }
-
-  /**
-   * What routing needs to serve one task of an account, in one round trip: the plan (the accounts
-   * table is joined here, so a resolve costs one statement) and every key, each able to open itself.
-   * Undefined when the account does not exist.
-   */
-  async accountForRouting(accountId: string): Promise<{ plan: Plan; keys: ServableKey[] } | undefined> {
-    const rows = await selectPrepared(this.dataSource, this.routingStatement, [accountId]);
-    if (rows.length === 0) return undefined;
-    const keys = rows
-      .filter((row) => row.k_id != null)
-      .map((row) => {
-        const key = this.hydrateRouting(row);
-        return Object.assign(key, { open: () => this.open(key) });
-      });
-    return { plan: rows[0].plan as Plan, keys: inDisplayOrder(keys) };
   }
 
   /** A page of the audit trail, newest first, before an event id; and whether newer events exist. */
@@ -336,6 +348,25 @@ export class ProviderKeyStore {
       if (!updated.affected) return this.findPublic(tested.accountId, tested.provider, manager);
       await this.record(manager, tested, ProviderKeyAction.TESTED, actorId, columns.health);
       return { ...tested, ...changes };
+    });
+  }
+
+  /**
+   * Changes the label or expiry of the stored key with its UPDATED event; the key as stored afterwards,
+   * or null when none is stored.
+   */
+  async update(
+    accountId: string,
+    provider: AiProvider,
+    details: KeyDetails,
+    actorId: string,
+  ): Promise<PublicProviderKey | null> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const updated = await manager.update(ProviderKey, { accountId, provider }, details);
+      if (!updated.affected) return null;
+      const key = await this.findPublic(accountId, provider, manager);
+      if (key) await this.record(manager, key, ProviderKeyAction.UPDATED, actorId);
+      return key;
     });
   }
 

@@ -69,6 +69,18 @@ export class ProviderKeyType {
     description: 'Set while routing skips the key after transient failures.',
   })
   coolingDownUntil: Date | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Set by the admin: from then on routing skips the key.',
+  })
+  expiresAt: Date | null;
+
+  @Field(() => [String], {
+    description:
+      "The model ids the key's last passing test listed ([] before one): what updateAiSettings may choose from.",
+  })
+  availableModels: string[];
 }
 
 @ObjectType('KeyUsageDay', {
@@ -104,11 +116,13 @@ export function toProviderKeyType(key: PublicProviderKey, plan: Plan): ProviderK
     updatedAt: key.updatedAt,
     lastUsedAt: key.lastUsedAt,
     coolingDownUntil: key.coolingDownUntil,
+    expiresAt: key.expiresAt,
+    availableModels: key.availableModels ?? [],
   };
 }
 
 @ObjectType('ConnectionTest', { simpleResolvers: true })
-export class ConnectionTestType implements ConnectionTestResult {
+export class ConnectionTestType implements Omit<ConnectionTestResult, 'listedModels'> {
   @Field(() => AiProvider)
   provider: AiProvider;
 
@@ -141,6 +155,15 @@ export class ConnectionTestType implements ConnectionTestResult {
       "The stored key after a test of the stored key, so a client's cache shows its new health; null for a candidate.",
   })
   key: ProviderKeyType | null;
+}
+
+/** What a client sees of a test: the listed models are stored (availableModels), not answered. */
+export function toConnectionTest(
+  result: ConnectionTestResult,
+  key: ProviderKeyType | null,
+): ConnectionTestType {
+  const { listedModels: _stored, ...shown } = result;
+  return { ...shown, key };
 }
 
 @ObjectType('RemoveProviderKeyPayload', { simpleResolvers: true })

@@ -41,6 +41,11 @@ export interface ConnectionTestResult {
   testedAt: Date;
   /** Whether billed requests were made (a deep test whose model list passed). */
   deep: boolean;
+  /**
+   * The model ids the key's list returned, deduplicated, at most MAX_LISTED_MODELS; undefined when no
+   * list was read (the key failed, or the provider did not answer one). Stored as `availableModels`.
+   */
+  listedModels: string[] | undefined;
 }
 
 export interface TestOptions {
@@ -50,6 +55,8 @@ export interface TestOptions {
 
 /** A paginated list is followed at most this far; a key whose models are not there by then lacks them. */
 const MAX_PAGES = 10;
+/** What a key's model list is kept to: ids only, enough for any provider's catalog today. */
+export const MAX_LISTED_MODELS = 2000;
 
 interface Diagnosis {
   health: KeyHealth;
@@ -57,6 +64,7 @@ interface Diagnosis {
   /** Our sentence when the general one for the health would mislead (a deep test's finding). */
   message?: string;
   deep?: boolean;
+  listed?: string[];
 }
 
 export class ConnectionTester {
@@ -75,9 +83,11 @@ export class ConnectionTester {
     let diagnosis = await this.diagnose(candidate);
     // A key the list already failed gains nothing from a billed request.
     if (options.deep && diagnosis.health === KeyHealth.VALID) {
-      diagnosis = await this.diagnoseDeep(candidate, diagnosis.missingModels);
+      // What the key's list returned stays true whatever the billed requests find.
+      const { listed } = diagnosis;
+      diagnosis = { ...(await this.diagnoseDeep(candidate, diagnosis.missingModels)), listed };
     }
-    const { health, missingModels, message, deep = false } = diagnosis;
+    const { health, missingModels, message, deep = false, listed } = diagnosis;
     return {
       provider: candidate.provider,
       ok: health === KeyHealth.VALID && missingModels.length === 0,
@@ -87,6 +97,7 @@ export class ConnectionTester {
       latencyMs: Math.round(performance.now() - started),
       testedAt: new Date(),
       deep,
+      listedModels: listed && [...new Set(listed)].slice(0, MAX_LISTED_MODELS),
     };
   }
 
@@ -117,15 +128,12 @@ export class ConnectionTester {
       const modelPage = adapter.readModelPage(outcome.body);
       if (!modelPage) return only(KeyHealth.PROVIDER_ERROR);
       listed.push(...modelPage.ids);
-      const missing = missingModels(candidate.provider, listed);
-      // Stop as soon as every needed model is seen: most keys need one page, so one request.
+      // The whole list, for availableModels: at a page size of 1000, nearly every key has one page.
       const next = modelPage.nextPageToken;
-      if (missing.length === 0 || !next || next === pageToken) {
-        return { health: KeyHealth.VALID, missingModels: missing };
-      }
+      if (!next || next === pageToken || listed.length >= MAX_LISTED_MODELS) break;
       pageToken = next;
     }
-    return { health: KeyHealth.VALID, missingModels: missingModels(candidate.provider, listed) };
+    return { health: KeyHealth.VALID, missingModels: missingModels(candidate.provider, listed), listed };
   }
 
   /**

@@ -60,6 +60,26 @@ export class AiTaskRoute {
     description: 'The stored key that serves; null for BUILT_IN and UNAVAILABLE.',
   })
   keyId: string | null;
+
+  @Field(() => String, {
+    description: 'One sentence for the settings screen: why, and what to fix if anything.',
+  })
+  reason: string;
+}
+
+@ObjectType('TaskModel', {
+  simpleResolvers: true,
+  description: "The admin's model for one provider and task.",
+})
+export class TaskModel {
+  @Field(() => AiProvider)
+  provider: AiProvider;
+
+  @Field(() => AiTask)
+  task: AiTask;
+
+  @Field(() => String)
+  model: string;
 }
 
 @ObjectType('AiSettings', { simpleResolvers: true })
@@ -72,4 +92,17 @@ export class AiSettings {
 
   @Field(() => [AiTaskRoute])
   routes: AiTaskRoute[];
+
+  @Field(() => [AiProvider], { description: 'The order routing tries stored keys in.' })
+  providerOrder: AiProvider[];
+
+  @Field(() => Boolean, {
+    description: 'May tasks run on the built-in allocation when no stored key is usable?',
+  })
+  builtInFallback: boolean;
+
+  @Field(() => [TaskModel], {
+    description: "The admin's model choices; tasks not listed use the catalog's model.",
+  })
+  taskModels: TaskModel[];
 }

@@ -15,6 +15,7 @@ import { makeKey } from '../support/fake-providers';
 import { describeEachDatabase, startTestApp } from '../support/test-app';
 
 // Where each AI task goes: the customer's own key while the plan allows BYOK, else the built-in allocation.
+// Every case of the routing rule, with its reason, is routing-cases.test.ts; these are the resolver's details.
 
 const BUILTIN_KEY = 'sk-builtin-allocation-000000000000000000000';
 const TASKS = Object.values(AiTask);
@@ -50,6 +51,7 @@ describeEachDatabase(
           health: null,
           status: 'BUILT_IN',
           keyId: null,
+          reason: "No provider key is stored, so the platform's built-in allocation (Mistral AI) is used.",
         })),
       );
       const credential = await app().resolveCredential('acct_acme', AiTask.ANALYSIS);
@@ -73,6 +75,7 @@ describeEachDatabase(
           health: 'UNTESTED',
           status: 'BYOK_KEY',
           keyId: added.data!.addProviderKey.id,
+          reason: 'Your Anthropic key is used (it has not been tested yet).',
         })),
       );
       const credential = await app().resolveCredential('acct_acme', AiTask.INTERVIEW_CONVERSATION);

@@ -124,6 +124,11 @@ export interface FakeProviders {
   readonly connections: number;
   /** ENDLESS/DRIP bodies still being written. */
   readonly openStreams: number;
+  /**
+   * Replaces what a VALID key of the provider lists (as when the provider grants or withdraws a model),
+   * until reset.
+   */
+  listModels(provider: AiProvider, ids: string[]): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -135,6 +140,7 @@ export async function startFakeProviders(options: { slowMs?: number } = {}): Pro
   const sockets = new Set<Socket>();
   let connections = 0;
   let openStreams = 0;
+  const listed = new Map<AiProvider, string[]>();
   let origin = '';
 
   /** Runs fn after ms unless the client went away first. */
@@ -207,6 +213,9 @@ export async function startFakeProviders(options: { slowMs?: number } = {}): Pro
       case 'NOMODEL':
       case 'PAGED':
       case 'MANYPAGES':
+        if (scenario === 'VALID' && listed.has(route.provider)) {
+          return send(res, 200, listBody(route.provider, listed.get(route.provider)!));
+        }
         return send(res, ...validAnswer(route, scenario));
       case 'NOCREDIT':
       case 'NOCREDIT402':
@@ -254,9 +263,13 @@ export async function startFakeProviders(options: { slowMs?: number } = {}): Pro
     get openStreams() {
       return openStreams;
     },
+    listModels(provider, ids) {
+      listed.set(provider, ids);
+    },
     reset() {
       requests.length = 0;
       connections = 0;
+      listed.clear();
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);

@@ -1,0 +1,37 @@
+import { DataSource } from 'typeorm';
+import { Row, selectPrepared } from '../db/prepared';
+import { Plan } from './plan.enum';
+
+// What a capability reads of an account beside its plan, in the same statement as whoever reads the
+// account: the membership read of every GraphQL request (auth) and the account read of every resolve
+// (routing). Each capability contributes a part (a join and its columns); the composition root
+// combines them, so that one round trip serves the request whatever it needs.
+
+export type { Row };
+
+export interface AccountPart<Account> {
+  /** `LEFT JOIN …` onto the account, whose id is `a.id`. */
+  readonly join: string;
+  /** What it selects, each aliased so that it cannot collide with another part (`k.id AS k_id`). */
+  readonly columns: readonly string[];
+  /** The part, from the rows of one account: one per joined row, or one of nulls when none joined. */
+  read(rows: readonly Row[]): Account;
+}
+
+/** Two parts in one statement: their rows multiply (keys × one settings row), and each reads its own. */
+export function bothParts<A, B>(first: AccountPart<A>, second: AccountPart<B>): AccountPart<A & B> {
+  return {
+    join: `${first.join} ${second.join}`,
+    columns: [...first.columns, ...second.columns],
+    read: (rows) => ({ ...first.read(rows), ...second.read(rows) }),
+  };
+}
+
+/** One account's plan and parts by id, in one prepared statement; undefined when there is no account. */
+export function createAccountReader<Account>(dataSource: DataSource, part: AccountPart<Account>) {
+  const statement = `SELECT a.plan AS plan, ${part.columns.join(', ')} FROM accounts a ${part.join} WHERE a.id = ?`;
+  return async (accountId: string): Promise<{ plan: Plan; account: Account } | undefined> => {
+    const rows = await selectPrepared(dataSource, statement, [accountId]);
+    return rows.length ? { plan: rows[0].plan as Plan, account: part.read(rows) } : undefined;
+  };
+}
