@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableColumn } from 'typeorm';
-import { id, longText, timestamp } from './columns';
+import { flag, id, timestamp } from './columns';
 
 // The admin's routing choices per account (provider order, built-in fallback, model per task) with an
 // audit row per change; and on each key the expiry the admin set and the models its last passing test
@@ -15,18 +15,10 @@ export class AiSettings1732600000300 implements MigrationInterface {
         columns: [
           { ...id('account_id'), isPrimary: true },
           { name: 'provider_order', type: 'varchar', length: '255' },
-          { name: 'built_in_fallback', type: 'boolean' },
-          longText(queryRunner, 'task_models'),
+          flag(queryRunner, 'built_in_fallback'),
+          { name: 'task_models', type: 'text' },
           id('updated_by'),
           timestamp(queryRunner, 'updated_at', true),
-        ],
-        foreignKeys: [
-          {
-            columnNames: ['account_id'],
-            referencedTableName: 'accounts',
-            referencedColumnNames: ['id'],
-            onDelete: 'CASCADE',
-          },
         ],
       }),
     );
@@ -43,7 +35,7 @@ export class AiSettings1732600000300 implements MigrationInterface {
           },
           id('account_id'),
           id('actor_id'),
-          longText(queryRunner, 'changes'),
+          { name: 'changes', type: 'text' },
           timestamp(queryRunner, 'at'),
         ],
         indices: [{ name: 'IDX_ai_settings_events_account', columnNames: ['account_id', 'id'] }],
@@ -51,7 +43,7 @@ export class AiSettings1732600000300 implements MigrationInterface {
     );
     await queryRunner.addColumns('provider_keys', [
       new TableColumn({ name: 'expires_at', type: 'datetime', isNullable: true }),
-      new TableColumn({ ...longText(queryRunner, 'available_models'), isNullable: true }),
+      new TableColumn({ name: 'available_models', type: 'text', isNullable: true }),
     ]);
   }
 

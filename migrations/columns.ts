@@ -23,7 +23,7 @@ export function timestamp(queryRunner: QueryRunner, name: string, onUpdate = fal
     : { name, type: 'datetime', default: "datetime('now')" };
 }
 
-/** Text that may outgrow MySQL's 64 KiB TEXT (a key's model list, a change record): MEDIUMTEXT there. */
-export function longText(queryRunner: QueryRunner, name: string): TableColumnOptions {
-  return { name, type: isMysql(queryRunner) ? 'mediumtext' : 'text' };
+/** A boolean: MySQL's TINYINT(1), which is what TypeORM derives from `type: 'boolean', width: 1`. */
+export function flag(queryRunner: QueryRunner, name: string): TableColumnOptions {
+  return isMysql(queryRunner) ? { name, type: 'tinyint', width: 1 } : { name, type: 'boolean' };
 }

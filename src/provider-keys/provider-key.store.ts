@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import { DataSource, EntityManager, EntityTarget, LessThan, MoreThanOrEqual, ObjectLiteral } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { Plan } from '../accounts/plan.enum';
 import type { AccountPart, Row } from '../accounts/account-part';
 import {
   KeyBinding,
@@ -14,7 +13,6 @@ import {
 } from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { dialectOf } from '../db/dialect';
-import { selectPrepared } from '../db/prepared';
 import { inTransaction } from '../db/transaction';
 import { MASK } from '../graphql/masked-key.scalar';
 import { PROVIDER_ADAPTERS } from '../providers/adapters';

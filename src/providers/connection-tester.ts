@@ -42,7 +42,7 @@ export interface ConnectionTestResult {
   /** Whether billed requests were made (a deep test whose model list passed). */
   deep: boolean;
   /**
-   * The model ids the key's list returned, deduplicated, at most MAX_LISTED_MODELS; undefined when no
+   * The model ids the key's list returned, deduplicated, within MAX_LISTED_MODELS and MAX_LISTED_BYTES; undefined when no
    * list was read (the key failed, or the provider did not answer one). Stored as `availableModels`.
    */
   listedModels: string[] | undefined;
@@ -57,6 +57,23 @@ export interface TestOptions {
 const MAX_PAGES = 10;
 /** What a key's model list is kept to: ids only, enough for any provider's catalog today. */
 export const MAX_LISTED_MODELS = 2000;
+/** The stored list is a JSON array in a TEXT column (64 KiB on MySQL): it stays below this many bytes. */
+export const MAX_LISTED_BYTES = 60_000;
+/** No provider names a model this long; a longer id is something else and is not kept. */
+const MAX_MODEL_ID_LENGTH = 200;
+
+/** The distinct ids of a key's list, in the provider's order, within both bounds. */
+function boundedIds(listed: string[]): string[] {
+  const kept: string[] = [];
+  let bytes = 2; // the brackets of the JSON array
+  for (const id of new Set(listed)) {
+    if (id.length > MAX_MODEL_ID_LENGTH) continue;
+    bytes += Buffer.byteLength(JSON.stringify(id)) + 1;
+    if (kept.length === MAX_LISTED_MODELS || bytes > MAX_LISTED_BYTES) break;
+    kept.push(id);
+  }
+  return kept;
+}
 
 interface Diagnosis {
   health: KeyHealth;
@@ -97,7 +114,7 @@ export class ConnectionTester {
       latencyMs: Math.round(performance.now() - started),
       testedAt: new Date(),
       deep,
-      listedModels: listed && [...new Set(listed)].slice(0, MAX_LISTED_MODELS),
+      listedModels: listed && boundedIds(listed),
     };
   }
 

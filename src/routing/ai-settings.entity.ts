@@ -23,7 +23,7 @@ export class AccountAiSettings {
   @Column({ name: 'provider_order', type: 'varchar', length: 255, transformer: json })
   providerOrder: AiProvider[];
 
-  @Column({ name: 'built_in_fallback', type: 'boolean' })
+  @Column({ name: 'built_in_fallback', type: 'boolean', width: 1 })
   builtInFallback: boolean;
 
   @Column({ name: 'task_models', type: 'text', transformer: json })

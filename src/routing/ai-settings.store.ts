@@ -27,9 +27,9 @@ const withEveryProvider = (order: readonly AiProvider[]): AiProvider[] => [
 function fromRow(row: Row | undefined): AiSettingsValues {
   if (!row || row.s_provider_order == null) return DEFAULT_SETTINGS;
   return {
-    providerOrder: withEveryProvider(JSON.parse(String(row.s_provider_order)) as AiProvider[]),
+    providerOrder: withEveryProvider(JSON.parse(row.s_provider_order as string) as AiProvider[]),
     builtInFallback: Boolean(Number(row.s_built_in_fallback)),
-    taskModels: JSON.parse(String(row.s_task_models)) as TaskModelChoice[],
+    taskModels: JSON.parse(row.s_task_models as string) as TaskModelChoice[],
   };
 }
 

@@ -76,6 +76,8 @@ describe.each(CASES)('%s key answered %s', (provider, scenario, health) => {
 
   it(`is ${health}, with our own message`, () => {
     expect(result).toMatchObject({ provider, health, ok: health === VALID, missingModels: [] });
+    // The list's ids when one was read, and none otherwise.
+    expect(result.listedModels === undefined).toBe(health !== VALID);
     expect(result.message).toMatch(MESSAGE[health]);
     expect(result.message).toMatch(/^[A-Z].*\.$/);
     expect(result.latencyMs).toBeGreaterThanOrEqual(0);
@@ -113,6 +115,12 @@ describe.each([ANTHROPIC, GOOGLE_GEMINI])('%s paginated model list', (provider) 
     const key = makeKey(provider, 'PAGED');
     const result = await testKey(provider, key);
     expect(result).toMatchObject({ health: VALID, ok: true, missingModels: [] });
+    // Every page's ids, for availableModels.
+    expect(result.listedModels).toEqual(
+      provider === ANTHROPIC
+        ? ['claude-sonnet-4-5-20250929', 'claude-3-haiku-20240307', 'claude-haiku-4-5-20251001']
+        : ['gemini-2.5-pro', 'embedding-001', 'gemini-2.5-flash'],
+    );
     expect(fake.requests.map((request) => request.url)).toEqual(
       provider === ANTHROPIC
         ? [
@@ -132,6 +140,29 @@ describe.each([ANTHROPIC, GOOGLE_GEMINI])('%s paginated model list', (provider) 
     expect(fake.requests).toHaveLength(10);
     expect(result).toMatchObject({ health: VALID, ok: false });
     expect(result.missingModels.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the listed model ids', () => {
+  it('are kept to the first 2000 distinct ids, however many the provider lists', async () => {
+    const ids = Array.from({ length: 2500 }, (_, i) => `ft:acme:${i % 2400}`);
+    fake.listModels(OPENAI, [...ids, 'gpt-4.1', 'gpt-4.1-mini', 'o4-mini']);
+    const result = await testKey(OPENAI, makeKey(OPENAI));
+    expect(result).toMatchObject({ health: VALID, ok: true });
+    expect(result.listedModels).toEqual(ids.slice(0, 2000));
+  });
+
+  it('fit the stored column: long ids stop the list before 60,000 bytes, and absurd ids are dropped', async () => {
+    const ids = Array.from(
+      { length: 1500 },
+      (_, i) => `ft:gpt-4.1-mini-2025-04-14:acme-research:interviews-${i}`,
+    );
+    fake.listModels(OPENAI, ['x'.repeat(500), ...ids, 'gpt-4.1', 'gpt-4.1-mini', 'o4-mini']);
+    const result = await testKey(OPENAI, makeKey(OPENAI));
+    const kept = result.listedModels ?? [];
+    expect(Buffer.byteLength(JSON.stringify(kept))).toBeLessThanOrEqual(60_000);
+    expect(kept.length).toBeGreaterThan(900);
+    expect(kept).toEqual(ids.slice(0, kept.length));
   });
 });
 

@@ -62,7 +62,7 @@ interface Expected {
 
 interface RoutingCase {
   name: string;
-  arrange(a: Arrange): Promise<void>;
+  arrange: (a: Arrange) => Promise<void>;
   expected: Expected;
 }
 

@@ -129,6 +129,8 @@ export interface FakeProviders {
    * until reset.
    */
   listModels(provider: AiProvider, ids: string[]): void;
+  /** Answers every key of the provider as if it carried the scenario's marker (a key that breaks later), until reset. */
+  answerAs(provider: AiProvider, scenario: Scenario): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -141,6 +143,7 @@ export async function startFakeProviders(options: { slowMs?: number } = {}): Pro
   let connections = 0;
   let openStreams = 0;
   const listed = new Map<AiProvider, string[]>();
+  const forced = new Map<AiProvider, Scenario>();
   let origin = '';
 
   /** Runs fn after ms unless the client went away first. */
@@ -180,7 +183,7 @@ export async function startFakeProviders(options: { slowMs?: number } = {}): Pro
     if (!route) return send(res, 404, { error: 'fake-providers: no such route' });
     if (!route.key) return send(res, ...errorAnswer(route.provider, 'REVOKED', ''));
 
-    const scenario = scenarioOf(route.key);
+    const scenario = forced.get(route.provider) ?? scenarioOf(route.key);
     if (route.chat) {
       const chat = chatAnswer(route, route.chat, scenario);
       if (chat === 'redirect') {
@@ -266,10 +269,14 @@ export async function startFakeProviders(options: { slowMs?: number } = {}): Pro
     listModels(provider, ids) {
       listed.set(provider, ids);
     },
+    answerAs(provider, scenario) {
+      forced.set(provider, scenario);
+    },
     reset() {
       requests.length = 0;
       connections = 0;
       listed.clear();
+      forced.clear();
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);
