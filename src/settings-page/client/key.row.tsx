@@ -23,8 +23,11 @@ import { UsageChart, type UsageDay } from './usage-chart';
 
 type Panel = 'rotate' | 'edit' | 'remove';
 
-/** How many of the listed models the row names before "and N more" (a key may list hundreds). */
-const MODELS_SHOWN = 12;
+/**
+ * How many of the listed models the row names before "and N more" (a key may list hundreds). Short text,
+ * not a disclosure widget: a <details> is a group, and the row's one group is Remove's confirmation.
+ */
+const MODELS_SHOWN = 5;
 
 export function KeyRow(props: {
   option: ProviderOption;
@@ -230,20 +233,16 @@ export function KeyRow(props: {
           {models.length === 0 ? (
             <span className="muted">Models: listed after the key passes a test.</span>
           ) : (
-            <details>
-              <summary>
-                {models.length} {models.length === 1 ? 'model' : 'models'} listed by the key
-              </summary>
-              <p className="model-list">
-                {models.slice(0, MODELS_SHOWN).map((model, index) => (
-                  <span key={model}>
-                    {index > 0 && ', '}
-                    <code>{model}</code>
-                  </span>
-                ))}
-                {models.length > MODELS_SHOWN && ` and ${models.length - MODELS_SHOWN} more`}
-              </p>
-            </details>
+            <p className="model-list">
+              {models.length} {models.length === 1 ? 'model' : 'models'} listed:{' '}
+              {models.slice(0, MODELS_SHOWN).map((model, index) => (
+                <span key={model}>
+                  {index > 0 && ', '}
+                  <code>{model}</code>
+                </span>
+              ))}
+              {models.length > MODELS_SHOWN && ` and ${models.length - MODELS_SHOWN} more`}
+            </p>
           )}
         </div>
         <UsageChart days={props.usage ?? []} lastDay={new Date().toISOString().slice(0, 10)} />
