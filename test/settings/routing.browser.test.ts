@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import {
   AddProviderKeyDocument,
@@ -109,7 +110,9 @@ describe('AI Provider Keys page: routing, key details and the new controls', () 
     for (let call = 0; call < 3; call++) await report('OPENAI', 'PROVIDER_ERROR');
     await app.flushUsage();
     // The cooldown lasts 60 s; stretched to an hour here so that a slow machine does not outlive it.
-    const cooling = await app.dataSource.getRepository(ProviderKey).findOneByOrFail({ provider: 'OPENAI' });
+    const cooling = await app.dataSource
+      .getRepository(ProviderKey)
+      .findOneByOrFail({ provider: AiProvider.OPENAI });
     expect(cooling.coolingDownUntil).not.toBeNull();
     await app.dataSource
       .getRepository(ProviderKey)
@@ -162,6 +165,12 @@ describe('AI Provider Keys page: routing, key details and the new controls', () 
     await routeOf('Analysis').getByText('Your first key').waitFor();
     expect(await text(routeOf('Analysis'))).toContain('Provider OpenAI');
     expect(await text(openai)).not.toContain('Paused until');
+    // The top of the page as the README shows it (docs/settings.png is copied from it by hand).
+    await page.screenshot({
+      path: path.resolve(__dirname, '../../test-artifacts', SHOTS, '39-readme.png'),
+      fullPage: true,
+      clip: { x: 0, y: 0, width: 1280, height: 1500 },
+    });
   });
 
   it('edits the label and the expiry from the answer; a past expiry is refused; an expired key says so', async () => {
