@@ -123,14 +123,21 @@ describe('AI Provider Keys page, as an admin', () => {
     await screenshot(page, SHOTS, '01-sign-in');
 
     const sent = await operationsDuring(
-      ['Me', 'AiProviders', 'AiSettings', 'ProviderKeys', 'ProviderKeyEvents'],
+      ['Me', 'AiProviders', 'AiSettings', 'ProviderKeys', 'ProviderKeyUsage', 'ProviderKeyEvents'],
       async () => {
         await token.fill(alice);
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.getByRole('heading', { name: 'Connected providers' }).waitFor();
       },
     );
-    expect(sent).toEqual(['AiProviders', 'AiSettings', 'Me', 'ProviderKeyEvents', 'ProviderKeys']);
+    expect(sent).toEqual([
+      'AiProviders',
+      'AiSettings',
+      'Me',
+      'ProviderKeyEvents',
+      'ProviderKeyUsage',
+      'ProviderKeys',
+    ]);
     expect(await page.getByRole('row').count()).toBe(0);
     expect(await text(page.locator('header'))).toContain('user_alice · Admin · acct_acme · Growth plan');
     // Every provider is listed with what it would need, Azure's endpoint and deployment included.

@@ -194,7 +194,7 @@ describe('AI Provider Keys page: other providers, errors and roles', () => {
     await screenshot(page, SHOTS, '24-member');
   });
 
-  it('tells a STARTER account that BYOK needs the Growth plan; a dormant key can only be removed', async () => {
+  it('tells a STARTER account that BYOK needs the Growth plan; a dormant key can only be edited or removed', async () => {
     // A key stored while the account was on Growth stays, dormant, after the downgrade.
     const accounts = app.dataSource.getRepository(Account);
     await accounts.update('acct_initech', { plan: Plan.GROWTH });
@@ -213,7 +213,9 @@ describe('AI Provider Keys page: other providers, errors and roles', () => {
     );
     expect(await page.getByRole('button', { name: 'Add provider key' }).count()).toBe(0);
     expect(await text(row('Anthropic'))).toContain('Built-in allocation');
+    // Its label and expiry spend nothing, so they stay editable.
     expect((await row('Anthropic').getByRole('button').allInnerTexts()).map((name) => name.trim())).toEqual([
+      'Edit',
       'Remove',
     ]);
     expect((await text(routing())).match(/Built-in allocation/g)).toHaveLength(3);

@@ -6,7 +6,8 @@ import { ACTIONS } from './labels';
 import { displayNameOf, type ProviderOption } from './providers';
 
 // The audit trail (providerKeyEvents), newest first, a page at a time. The key operations refetch its
-// first page (their answers do not carry the event they wrote); "Load more" appends the next one.
+// first page (their answers do not carry the event they wrote); "Load more" appends the next one. A
+// health change shows the health before and after it.
 
 export const ACTIVITY_PAGE_SIZE = 10;
 
@@ -38,7 +39,9 @@ export function ActivitySection({ providers }: { providers: readonly ProviderOpt
       {!connection ? (
         !error && <p className="loading">Loading…</p>
       ) : connection.edges.length === 0 ? (
-        <p className="muted">Nothing yet: adding, testing, rotating and removing keys shows up here.</p>
+        <p className="muted">
+          Nothing yet: adding, testing, rotating, editing and removing keys shows up here.
+        </p>
       ) : (
         <ol className="events">
           {connection.edges.map(({ node }) => (
@@ -46,7 +49,16 @@ export function ActivitySection({ providers }: { providers: readonly ProviderOpt
               <span className="event-what">
                 <strong>{ACTIONS[node.action]}</strong> {displayNameOf(providers, node.provider)} key
                 {node.maskedKey && <code> {node.maskedKey}</code>}
-                {node.health && <HealthBadge health={node.health} />}
+                {node.previousHealth && node.health ? (
+                  <span className="health-change">
+                    <HealthBadge health={node.previousHealth} />
+                    <span aria-hidden="true">→</span>
+                    <span className="visually-hidden">to</span>
+                    <HealthBadge health={node.health} />
+                  </span>
+                ) : (
+                  node.health && <HealthBadge health={node.health} />
+                )}
               </span>
               <span className="muted">
                 by {node.actorId} · <Time iso={node.at} />

@@ -3,6 +3,7 @@ import { useMutation } from '@apollo/client/react';
 import { AFTER_KEY_CHANGE } from './after-change';
 import { keyAdded } from './cache-updates';
 import { ConnectionTestResult, ErrorMessages, LocalMessages } from './common';
+import { ExpiryField, expiryOf } from './expiry-field';
 import {
   AddProviderKeyDocument,
   TestProviderKeyDocument,
@@ -12,7 +13,8 @@ import {
 import type { ProviderOption } from './providers';
 
 // "Add provider key": pick the provider, paste the key, "Test connection" (tests the candidate, stores
-// nothing), "Save" (tests again and stores the key only when it passes; KEY_REJECTED says why not).
+// nothing; "Deep test (billed)" also makes one tiny billed request per model), "Save" (tests again and
+// stores the key only when it passes; KEY_REJECTED says why not), with an optional expiry.
 // The key's field is uncontrolled: its value is read when a button needs it and is never put in React
 // state or an attribute, so it is never rendered back; it is emptied on save and on cancel.
 
@@ -35,6 +37,8 @@ export function AddKeyForm(props: {
   const endpoint = useRef<HTMLInputElement>(null);
   const deployment = useRef<HTMLInputElement>(null);
   const label = useRef<HTMLInputElement>(null);
+  const expires = useRef<HTMLInputElement>(null);
+  const [deep, setDeep] = useState(false);
   const [testKey] = useMutation(TestProviderKeyDocument);
   const [addKey] = useMutation(AddProviderKeyDocument, {
     update(cache, { data }) {
@@ -75,15 +79,23 @@ export function AddKeyForm(props: {
 
   const test = () =>
     run('testing', async () => {
-      const { data } = await testKey({ variables: { input: candidate() } });
+      const { data } = await testKey({ variables: { input: { ...candidate(), deep } } });
       return data && { kind: 'test', test: data.testProviderKey };
     });
 
   const save = (event: FormEvent) => {
     event.preventDefault();
     return run('saving', async () => {
+      const expiry = expiryOf(expires);
+      if (typeof expiry === 'string') return { kind: 'local', messages: [expiry] };
       const { data } = await addKey({
-        variables: { input: { ...candidate(), label: label.current?.value.trim() || undefined } },
+        variables: {
+          input: {
+            ...candidate(),
+            label: label.current?.value.trim() || undefined,
+            expiresAt: expiry.expiresAt ?? undefined,
+          },
+        },
       });
       if (!data) return undefined;
       if (apiKey.current) apiKey.current.value = '';
@@ -177,6 +189,26 @@ export function AddKeyForm(props: {
         <input id="add-label" ref={label} autoComplete="off" aria-describedby="add-label-hint" />
         <p id="add-label-hint" className="hint">
           Optional: a name for your team, such as &quot;Production&quot;.
+        </p>
+      </div>
+      <ExpiryField
+        id="add-expires"
+        ref={expires}
+        hint="Optional: from then on AI tasks no longer use the key. Empty: it does not expire."
+      />
+      <div className="field checkbox-field">
+        <input
+          id="add-deep"
+          type="checkbox"
+          checked={deep}
+          onChange={(event) => setDeep(event.target.checked)}
+          aria-describedby="add-deep-hint"
+        />
+        <label htmlFor="add-deep">Deep test (billed)</label>
+        <p id="add-deep-hint" className="hint">
+          &quot;Test connection&quot; then also sends one tiny request (one output token) per model the
+          platform needs. Your provider bills these requests; they catch an account that is out of credit,
+          which a model list does not.
         </p>
       </div>
       <div className="actions">

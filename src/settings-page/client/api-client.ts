@@ -20,7 +20,8 @@ export function createApiClient(token: string): ApolloClient {
         Query: { fields: { providerKeyEvents: relayStylePagination() } },
         // Singletons without an id: a refetch replaces their fields.
         Viewer: { merge: true },
-        AiSettings: { merge: true },
+        // One per account, so one entity (keyFields []): updateAiSettings' answer is the aiSettings query's.
+        AiSettings: { keyFields: [] },
       },
     }),
   });

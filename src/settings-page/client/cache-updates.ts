@@ -1,5 +1,6 @@
 import type { ApolloCache, Reference } from '@apollo/client';
-import type { AiProvider, BillingMode } from './generated/graphql';
+import { KeyUsageFieldsFragmentDoc, type AiProvider, type BillingMode } from './generated/graphql';
+import { USAGE_DAYS } from './usage-chart';
 
 // What an add or a remove changes beyond the object it answers with (test and rotate answer with the
 // key itself, which the cache merges by id): the list of stored keys and the provider's dropdown entry.
@@ -13,6 +14,13 @@ export function keyAdded(
   key: { id: string; provider: AiProvider; billingMode: BillingMode },
 ): void {
   const ref = { __typename: 'ProviderKey', id: key.id };
+  // A new key has no use yet: said here, the usage chart's query stays complete and is not sent again.
+  cache.writeFragment({
+    id: cache.identify(ref),
+    fragment: KeyUsageFieldsFragmentDoc,
+    variables: { days: USAGE_DAYS },
+    data: { id: key.id, usage: [] },
+  });
   cache.modify<{ providerKeys: Reference[] }>({
     fields: {
       providerKeys: (existing, { readField, toReference }) =>

@@ -4,7 +4,7 @@ import type { KeyHealth, TestProviderKeyMutation } from './generated/graphql';
 
 type ConnectionTestFields = Pick<
   TestProviderKeyMutation['testProviderKey'],
-  'ok' | 'health' | 'message' | 'missingModels' | 'latencyMs'
+  'ok' | 'health' | 'message' | 'missingModels' | 'latencyMs' | 'deep'
 >;
 
 // Small pieces every section uses.
@@ -45,6 +45,7 @@ export function ConnectionTestResult({ test }: { test: ConnectionTestFields }) {
         <span className="muted">· {test.latencyMs} ms</span>
       </p>
       <p>{test.message}</p>
+      {test.deep && <p>Deep test: billed requests were made to each model the platform needs.</p>}
       {test.missingModels.length > 0 && (
         <p>
           Missing models:{' '}

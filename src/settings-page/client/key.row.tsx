@@ -3,22 +3,31 @@ import { useMutation } from '@apollo/client/react';
 import { AFTER_KEY_CHANGE } from './after-change';
 import { keyRemoved } from './cache-updates';
 import { ErrorMessages, HealthBadge, Time } from './common';
+import { EditKeyForm } from './edit-key.form';
 import {
   RemoveProviderKeyDocument,
   TestProviderKeyDocument,
   type ProviderKeyFieldsFragment,
   type TestProviderKeyMutation,
 } from './generated/graphql';
-import { BILLING } from './labels';
+import { BILLING, hasPassed } from './labels';
 import type { ProviderOption } from './providers';
 import { RotateKeyForm } from './rotate-key.form';
+import { UsageChart, type UsageDay } from './usage-chart';
 
 // One stored key: a row named by the provider, with its masked key, label, health (the last test's
-// message and time), billing mode and version, and the buttons "Test", "Rotate" and "Remove". Rotate and
-// Remove open a panel in the row in place of the buttons (its own buttons, "Rotate key" and "Remove key",
-// are the only ones with those words on screen then); closing it puts the focus back on the button.
+// message and time, a cooldown), billing mode, version, last use and expiry, the models it lists, 30 days
+// of use, and the buttons "Test", "Rotate", "Edit" and "Remove". Rotate, Edit and Remove open a panel in
+// the row in place of the buttons (its own buttons, "Rotate key" and "Remove key", are the only ones with
+// those words on screen then); closing it puts the focus back on the button.
 
-type Panel = 'rotate' | 'remove';
+type Panel = 'rotate' | 'edit' | 'remove';
+
+/**
+ * How many of the listed models the row names before "and N more" (a key may list hundreds). Short text,
+ * not a disclosure widget: a <details> is a group, and the row's one group is Remove's confirmation.
+ */
+const MODELS_SHOWN = 5;
 
 export function KeyRow(props: {
   option: ProviderOption;
@@ -27,6 +36,10 @@ export function KeyRow(props: {
   byokAvailable: boolean;
   /** Whether this is the account's only stored key (what removing it leads to). */
   onlyKey: boolean;
+  /** The account's built-in fallback: off, tasks pause when no stored key works. */
+  builtInFallback: boolean;
+  /** The last 30 days with activity; undefined while unknown. */
+  usage: readonly UsageDay[] | undefined;
   announce: (message: string) => void;
   onRemoved: (message: string) => void;
 }) {
@@ -40,6 +53,7 @@ export function KeyRow(props: {
   }>({});
   const [busy, setBusy] = useState<'testing' | 'removing'>();
   const rotateButton = useRef<HTMLButtonElement>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
   const removeButton = useRef<HTMLButtonElement>(null);
   const cancelRemove = useRef<HTMLButtonElement>(null);
   const [testKey] = useMutation(TestProviderKeyDocument, { refetchQueries: AFTER_KEY_CHANGE });
@@ -52,7 +66,8 @@ export function KeyRow(props: {
 
   useEffect(() => {
     if (panel === 'remove') cancelRemove.current?.focus();
-    if (!panel && focusBack) (focusBack === 'rotate' ? rotateButton : removeButton).current?.focus();
+    if (!panel && focusBack)
+      ({ rotate: rotateButton, edit: editButton, remove: removeButton })[focusBack].current?.focus();
   }, [panel, focusBack]);
 
   /** A new action: what the last one said no longer applies. */
@@ -95,12 +110,20 @@ export function KeyRow(props: {
     try {
       await removeKey({ variables: { provider: option.provider } });
       // The row is gone with the key (evicted from the cache); the section takes over the focus.
-      props.onRemoved(`${name} key removed: ${name} now uses the platform's built-in allocation.`);
+      props.onRemoved(
+        props.onlyKey || props.builtInFallback
+          ? `${name} key removed: ${name} now uses the platform's built-in allocation.`
+          : `${name} key removed.`,
+      );
     } catch (error) {
       setOutcome({ error });
       setBusy(undefined);
     }
   }
+
+  const expired = hasPassed(storedKey.expiresAt);
+  const coolingDown = storedKey.coolingDownUntil && !hasPassed(storedKey.coolingDownUntil);
+  const models = storedKey.availableModels;
 
   return (
     <div role="row" aria-label={name} className="key-row">
@@ -116,17 +139,44 @@ export function KeyRow(props: {
         )}
       </div>
       <div role="cell" className="key-health">
-        <HealthBadge health={storedKey.health} />
+        <span className="badges">
+          <HealthBadge health={storedKey.health} />
+          {expired && <span className="badge badge-bad">Expired</span>}
+        </span>
         <p>{storedKey.lastTestMessage ?? 'Not tested yet.'}</p>
         {storedKey.lastTestedAt && (
           <p className="muted">
             Last test <Time iso={storedKey.lastTestedAt} />
           </p>
         )}
+        {coolingDown && (
+          <p className="warn-text">
+            Paused until <Time iso={storedKey.coolingDownUntil!} /> after repeated failures: AI tasks use
+            another key meanwhile.
+          </p>
+        )}
       </div>
       <div role="cell" className="key-billing">
         <span>{BILLING[storedKey.billingMode]}</span>
         <span className="muted">Version {storedKey.version}</span>
+        <span className="muted">
+          {storedKey.lastUsedAt ? (
+            <>
+              Last used <Time iso={storedKey.lastUsedAt} />
+            </>
+          ) : (
+            'Not used yet'
+          )}
+        </span>
+        <span className={expired ? 'warn-text' : 'muted'}>
+          {storedKey.expiresAt ? (
+            <>
+              {expired ? 'Expired' : 'Expires'} <Time iso={storedKey.expiresAt} />
+            </>
+          ) : (
+            'No expiry'
+          )}
+        </span>
       </div>
       <div role="cell" className="key-actions">
         {!panel && (
@@ -146,6 +196,14 @@ export function KeyRow(props: {
                 Rotate
               </button>
             )}
+            <button
+              type="button"
+              ref={editButton}
+              onClick={() => open('edit')}
+              aria-disabled={busy !== undefined}
+            >
+              Edit
+            </button>
             <button
               type="button"
               ref={removeButton}
@@ -170,6 +228,30 @@ export function KeyRow(props: {
           <ErrorMessages error={outcome.error} />
         </div>
       </div>
+      <div role="cell" className="key-extra">
+        <div className="key-models">
+          {models.length === 0 ? (
+            <span className="muted">Models: listed after the key passes a test.</span>
+          ) : (
+            <p className="model-list">
+              {models.length} {models.length === 1 ? 'model' : 'models'} listed:{' '}
+              {models.slice(0, MODELS_SHOWN).map((model, index) => (
+                <span key={model}>
+                  {index > 0 && ', '}
+                  <code>{model}</code>
+                </span>
+              ))}
+              {models.length > MODELS_SHOWN && ` and ${models.length - MODELS_SHOWN} more`}
+            </p>
+          )}
+        </div>
+        <UsageChart days={props.usage ?? []} lastDay={new Date().toISOString().slice(0, 10)} />
+      </div>
+      {panel === 'edit' && (
+        <div role="cell" className="key-panel">
+          <EditKeyForm option={option} storedKey={storedKey} onClose={(message) => close('edit', message)} />
+        </div>
+      )}
       {panel === 'rotate' && (
         <div role="cell" className="key-panel">
           <RotateKeyForm
@@ -183,11 +265,7 @@ export function KeyRow(props: {
         <div role="cell" className="key-panel">
           <div className="panel" role="group" aria-labelledby={`remove-${option.id}-question`}>
             <p id={`remove-${option.id}-question`}>
-              Remove the {name} key <code>{storedKey.maskedKey}</code>? It is deleted for good, and {name}{' '}
-              falls back to the platform&apos;s built-in allocation
-              {props.onlyKey
-                ? ': with no key left, every AI task runs on the built-in allocation, billed by the platform.'
-                : '; AI tasks it serves move to another stored key.'}
+              Remove the {name} key <code>{storedKey.maskedKey}</code>? {removalConsequence(props)}
             </p>
             <div className="actions">
               <button
@@ -207,5 +285,29 @@ export function KeyRow(props: {
         </div>
       )}
     </div>
+  );
+}
+
+/**
+ * What removing the key leads to, by the routing rule: another stored key that works takes over; when
+ * none does, the built-in allocation, unless the account turned the built-in fallback off, in which case
+ * AI tasks pause. With no key stored at all, routing uses the built-in allocation whatever the setting.
+ */
+function removalConsequence(props: { option: ProviderOption; onlyKey: boolean; builtInFallback: boolean }) {
+  const name = props.option.displayName;
+  if (props.onlyKey) {
+    return (
+      `It is deleted for good, and ${name} falls back to the platform's built-in allocation: with no key ` +
+      'left, every AI task runs on the built-in allocation, billed by the platform' +
+      (props.builtInFallback ? '.' : ' (the built-in fallback setting applies only while keys are stored).')
+    );
+  }
+  if (props.builtInFallback) {
+    return `It is deleted for good, and ${name} falls back to the platform's built-in allocation; AI tasks it serves move to another stored key.`;
+  }
+  return (
+    'It is deleted for good. AI tasks it serves move to your next stored key that works; if none works, ' +
+    "AI tasks pause instead of falling back to the platform's built-in allocation, because the built-in " +
+    'fallback is off for this account.'
   );
 }

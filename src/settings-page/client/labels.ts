@@ -1,4 +1,12 @@
-import type { AiTask, BillingMode, KeyHealth, Plan, ProviderKeyAction, Role } from './generated/graphql';
+import type {
+  AiTask,
+  BillingMode,
+  KeyHealth,
+  Plan,
+  ProviderKeyAction,
+  Role,
+  RouteStatus,
+} from './generated/graphql';
 
 // The words the page uses for the API's enum values. Records over the generated unions: a value the
 // schema adds (a new health, an audit action) fails `npm run typecheck` until it has its words here.
@@ -27,16 +35,23 @@ export const TASKS: Readonly<Record<AiTask, string>> = {
   INSIGHT_GENERATION: 'Insight generation',
 };
 
-/** The contract's second version adds HEALTH_CHANGED and UPDATED (issues 14/15): worded ahead of them. */
-type Action = ProviderKeyAction | 'HEALTH_CHANGED' | 'UPDATED';
-
-export const ACTIONS: Readonly<Record<Action, string>> = {
+export const ACTIONS: Readonly<Record<ProviderKeyAction, string>> = {
   ADDED: 'Added',
   TESTED: 'Tested',
   ROTATED: 'Rotated',
   REMOVED: 'Removed',
   HEALTH_CHANGED: 'Health changed',
   UPDATED: 'Updated',
+};
+
+/** A route's status as a badge: what serves the task. "Paused" is the one that needs the admin. */
+export const ROUTE_STATUS: Readonly<
+  Record<RouteStatus, { label: string; tone: 'good' | 'neutral' | 'warn' | 'bad' }>
+> = {
+  BYOK_KEY: { label: 'Your first key', tone: 'good' },
+  FALLBACK_KEY: { label: 'Fallback key', tone: 'warn' },
+  BUILT_IN: { label: 'Platform', tone: 'neutral' },
+  UNAVAILABLE: { label: 'Paused: no key can serve', tone: 'bad' },
 };
 
 export const PLANS: Readonly<Record<Plan, string>> = {
@@ -51,3 +66,7 @@ const TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle
 
 /** A DateTime of the API (ISO 8601, UTC) in the reader's own locale and time zone. */
 export const formatTime = (iso: string): string => TIME.format(new Date(iso));
+
+/** Whether a DateTime of the API has passed (an expiry, the end of a cooldown). */
+export const hasPassed = (iso: string | null | undefined, now = Date.now()): boolean =>
+  iso != null && Date.parse(iso) <= now;

@@ -3,6 +3,7 @@ import { AddKeyForm } from './add-key.form';
 import type { ProviderKeyFieldsFragment } from './generated/graphql';
 import { KeyRow } from './key.row';
 import type { ProviderOption } from './providers';
+import type { UsageDay } from './usage-chart';
 
 // An admin's keys: one row per stored key (in the dropdown's order), "Add provider key" with its form,
 // and the providers without a key with what each would need. The status line says what the last action
@@ -12,6 +13,8 @@ export function ProviderKeysSection(props: {
   providers: readonly ProviderOption[];
   keys: readonly ProviderKeyFieldsFragment[];
   byokAvailable: boolean;
+  builtInFallback: boolean;
+  usage: ReadonlyMap<string, readonly UsageDay[]>;
 }) {
   const { providers, keys, byokAvailable } = props;
   const [adding, setAdding] = useState(false);
@@ -72,6 +75,8 @@ export function ProviderKeysSection(props: {
               storedKey={key}
               byokAvailable={byokAvailable}
               onlyKey={stored.length === 1}
+              builtInFallback={props.builtInFallback}
+              usage={props.usage.get(key.id)}
               announce={setStatus}
               onRemoved={done}
             />

@@ -3,17 +3,19 @@ import { useApolloClient, useMutation } from '@apollo/client/react';
 import { AFTER_KEY_CHANGE } from './after-change';
 import { hasCode } from './api-errors';
 import { ErrorMessages, LocalMessages } from './common';
+import { ExpiryField, expiryOf } from './expiry-field';
 import {
   ProviderKeysDocument,
   RotateProviderKeyDocument,
   type ProviderKeyFieldsFragment,
 } from './generated/graphql';
+import { hasPassed } from './labels';
 import type { ProviderOption } from './providers';
 
 // Rotate in place: the new key replaces the stored one (same id, version + 1), tested first. The version
 // the admin is looking at goes along (expectedVersion): when someone else rotated meanwhile the API
 // answers CONFLICT, the page says so and asks for the keys, routes and activity again, so that the row
-// shows their version.
+// shows their version. The new key's expiry starts as the current one (a rotation without one clears it).
 
 export function RotateKeyForm(props: {
   option: ProviderOption;
@@ -25,6 +27,7 @@ export function RotateKeyForm(props: {
   const apiKey = useRef<HTMLInputElement>(null);
   const endpoint = useRef<HTMLInputElement>(null);
   const deployment = useRef<HTMLInputElement>(null);
+  const expires = useRef<HTMLInputElement>(null);
   const [problem, setProblem] = useState<{ error?: unknown; local?: string; conflict?: boolean }>({});
   const [busy, setBusy] = useState(false);
   const client = useApolloClient();
@@ -41,6 +44,12 @@ export function RotateKeyForm(props: {
       apiKey.current?.focus();
       return;
     }
+    const expiry = expiryOf(expires);
+    if (typeof expiry === 'string') {
+      setProblem({ local: expiry });
+      expires.current?.focus();
+      return;
+    }
     setBusy(true);
     setProblem({});
     try {
@@ -50,6 +59,7 @@ export function RotateKeyForm(props: {
             provider: option.provider,
             apiKey: value,
             expectedVersion: storedKey.version,
+            expiresAt: expiry.expiresAt ?? undefined,
             ...(option.requiresEndpoint
               ? { endpoint: endpoint.current?.value.trim(), deployment: deployment.current?.value.trim() }
               : {}),
@@ -127,6 +137,12 @@ export function RotateKeyForm(props: {
           </div>
         </>
       )}
+      <ExpiryField
+        id={`${ids}-expires`}
+        ref={expires}
+        initial={hasPassed(storedKey.expiresAt) ? null : storedKey.expiresAt}
+        hint="Optional: the new key's expiry. Empty: the new key does not expire."
+      />
       <div className="actions">
         <button type="submit" className="primary" aria-disabled={busy}>
           Rotate key

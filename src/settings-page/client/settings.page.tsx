@@ -5,12 +5,14 @@ import {
   AiProvidersDocument,
   AiSettingsDocument,
   ProviderKeysDocument,
+  ProviderKeyUsageDocument,
   type MeQuery,
 } from './generated/graphql';
 import { PLANS, ROLES } from './labels';
 import { ProvidersSection } from './providers.section';
 import { ProviderKeysSection } from './provider-keys.section';
 import { RoutingSection } from './routing.section';
+import { USAGE_DAYS } from './usage-chart';
 
 // The page once signed in. An admin manages the keys and reads the audit trail; a member sees the
 // providers and the routes only (the API gives members no key details, and the page asks for none).
@@ -21,13 +23,15 @@ export function SettingsPage({ me, onSignOut }: { me: MeQuery['me']; onSignOut: 
   const providers = useQuery(AiProvidersDocument);
   const settings = useQuery(AiSettingsDocument);
   const keys = useQuery(ProviderKeysDocument, { skip: !admin });
-  const errors = [providers.error, settings.error, keys.error].filter(Boolean);
+  const usage = useQuery(ProviderKeyUsageDocument, { skip: !admin, variables: { days: USAGE_DAYS } });
+  const errors = [providers.error, settings.error, keys.error, usage.error].filter(Boolean);
   const loaded =
-    providers.data && settings.data && (!admin || keys.data)
+    providers.data && settings.data && (!admin || (keys.data && usage.data))
       ? {
           providers: providers.data.aiProviders,
           settings: settings.data.aiSettings,
           keys: keys.data?.providerKeys ?? [],
+          usage: new Map(usage.data?.providerKeys.map((key) => [key.id, key.usage]) ?? []),
         }
       : undefined;
 
@@ -63,11 +67,18 @@ export function SettingsPage({ me, onSignOut }: { me: MeQuery['me']; onSignOut: 
                 providers={loaded.providers}
                 keys={loaded.keys}
                 byokAvailable={loaded.settings.byokAvailable}
+                builtInFallback={loaded.settings.builtInFallback}
+                usage={loaded.usage}
               />
             ) : (
               <ProvidersSection providers={loaded.providers} />
             )}
-            <RoutingSection routes={loaded.settings.routes} providers={loaded.providers} />
+            <RoutingSection
+              settings={loaded.settings}
+              providers={loaded.providers}
+              keys={loaded.keys}
+              admin={admin}
+            />
             {admin && <ActivitySection providers={loaded.providers} />}
           </>
         ) : (

@@ -1,5 +1,5 @@
-// Per key, the last days of resolves and failures as small bars. Fed by ProviderKey.usage(days) once the
-// API serves it (issue 15): the row renders it with the key's `usage`. The bars are SVG attributes, not
+// Per key, the last days of resolves and failures as small bars, from ProviderKey.usage(days: USAGE_DAYS)
+// (the page's ProviderKeyUsage query; each key row renders its own). The bars are SVG attributes, not
 // style attributes (the page's CSP allows no inline style), and the totals are text for screen readers.
 
 export interface UsageDay {
@@ -8,6 +8,9 @@ export interface UsageDay {
   resolves: number;
   failures: number;
 }
+
+/** The days the page asks for and the chart spans. */
+export const USAGE_DAYS = 30;
 
 const HEIGHT = 32;
 const BAR = 4;
@@ -18,7 +21,7 @@ export function UsageChart(props: {
   lastDay: string;
   span?: number;
 }) {
-  const { days, lastDay, span = 30 } = props;
+  const { days, lastDay, span = USAGE_DAYS } = props;
   // The API lists only days with activity, newest first; the chart shows every day of the span, oldest left.
   const byDay = new Map(days.map((entry) => [entry.day, entry]));
   const end = Date.parse(`${lastDay}T00:00:00Z`);
