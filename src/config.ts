@@ -65,6 +65,11 @@ export interface Config {
   internalAudience: string;
   /** WEBHOOK_URL and WEBHOOK_SECRET: where events about keys go; undefined when no webhooks are sent. */
   webhook: { url: string; secret: string } | undefined;
+  /**
+   * REDIS_URL: the connection-test rate limit is counted there instead of in the database;
+   * REDIS_KEY_PREFIX (default `byok`) starts every key it writes, so that services can share a Redis.
+   */
+  redis: { url: string; keyPrefix: string } | undefined;
 }
 
 export interface InternalConfig {
@@ -249,6 +254,32 @@ function webhookFrom(env: Env, production: boolean, allowlist: string[]): Config
   return { url: url.toString(), secret };
 }
 
+/** REDIS_URL: redis:// or rediss:// (TLS). Never quoted back: it may carry a password. */
+function redisFrom(env: Env): Config['redis'] {
+  const raw = optional(env, 'REDIS_URL');
+  const prefix = optional(env, 'REDIS_KEY_PREFIX');
+  if (raw === undefined) {
+    if (prefix !== undefined)
+      throw new ConfigError('REDIS_KEY_PREFIX', 'is set but REDIS_URL is not: set REDIS_URL as well');
+    return undefined;
+  }
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname)
+    throw new ConfigError(
+      'REDIS_URL',
+      'expected redis://[user:password@]host:port[/db] (or rediss:// for TLS), such as redis://127.0.0.1:6379',
+    );
+  if (!/^\/?(\d{1,2})?$/.test(url.pathname))
+    throw new ConfigError('REDIS_URL', 'the path may only be a database number, such as redis://host:6379/0');
+  const keyPrefix = prefix ?? 'byok';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(keyPrefix))
+    throw new ConfigError(
+      'REDIS_KEY_PREFIX',
+      `expected 1 to 64 letters, digits, "_", ".", ":" or "-", got "${keyPrefix}"`,
+    );
+  return { url: raw, keyPrefix };
+}
+
 function databaseFrom(env: Env, dataDir: string): Config['database'] {
   const url = optional(env, 'DATABASE_URL');
   if (url === undefined) return { type: 'sqlite', file: path.join(dataDir, 'byok.sqlite') };
@@ -379,5 +410,6 @@ export function loadConfig(env: Env = process.env): Config {
     internal: internalFrom(env, production, port),
     internalAudience: optional(env, 'INTERNAL_AUDIENCE') ?? 'byok-internal',
     webhook: webhookFrom(env, production, allowlistOf(env)),
+    redis: redisFrom(env),
   };
 }

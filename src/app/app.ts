@@ -16,6 +16,7 @@ import { AiTask } from '../providers/ai-task.enum';
 import { ProviderSettings } from '../providers/connection-tester';
 import { compareMasterKeyChecks, verifyMasterKeys } from '../provider-keys/master-key-rotation';
 import { ProviderKeyStore } from '../provider-keys/provider-key.store';
+import { createTestRateLimit, TestRateLimit } from '../provider-keys/test-rate-limit';
 import { ResolvedCredential } from '../routing/route.service';
 import { RunningServer, startServer } from '../server';
 import { DEFAULT_WEBHOOK_TIMING, WebhookDispatcher, WebhookTiming } from '../webhooks/webhook-dispatcher';
@@ -119,11 +120,20 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   let server: RunningServer;
   let internal: Listener | undefined;
   let dispatcher: WebhookDispatcher | undefined;
+  let testRateLimit: TestRateLimit | undefined;
   try {
+    testRateLimit = await createTestRateLimit({
+      perMinute: config.testRateLimitPerMinute,
+      dataSource,
+      redis: config.redis,
+      logger,
+    });
+    logger.info({ store: testRateLimit.store }, 'connection-test rate limit store');
     wiring = createServices(config, dataSource, keyring, logger, {
       lookup: overrides.lookup,
       now,
       usageFlushMs: overrides.usageFlushMs ?? 5_000,
+      testLimiter: testRateLimit.limiter,
     });
     await verifyMasterKeys(dataSource, wiring.store, keyring);
     if (config.database.type === 'sqlite' && !(await hasAccounts(dataSource))) {
@@ -175,6 +185,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     }
   } catch (error) {
     await Promise.all(listeners.map((listener) => listener.close()));
+    await testRateLimit?.close();
     await dataSource.destroy();
     throw error;
   }
@@ -192,6 +203,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       // After the last request, before the pool closes: attempts under way finish, nothing more is claimed.
       await dispatcher?.stop();
       await wiring.tester.close();
+      await testRateLimit?.close();
       await dataSource.destroy();
     },
   };

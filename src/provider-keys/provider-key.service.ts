@@ -17,6 +17,7 @@ import {
   keyRejected,
   rateLimited,
   requireByokPlan,
+  testsUnavailable,
 } from './provider-key.errors';
 import { ProviderKey } from './provider-key.entity';
 import { utcDay } from './key-usage';
@@ -240,8 +241,12 @@ export class ProviderKeyService {
     try {
       await this.deps.testLimiter.consume(viewer.accountId);
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      throw rateLimited(this.deps.testLimiter.points, error.msBeforeNext);
+      if (error instanceof RateLimiterRes)
+        throw rateLimited(this.deps.testLimiter.points, error.msBeforeNext);
+      // The store is down: refused, never allowed without a limit. Its error names no key.
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
+      this.deps.logger.warn({ reason }, 'connection test refused: the rate-limit store did not answer');
+      throw testsUnavailable();
     }
   }
 }
