@@ -26,8 +26,12 @@ export interface Config {
   corsOrigins: string[];
   /** Where generated development secrets and the embedded database live. */
   dataDir: string;
-  /** MySQL: the URL without its query; `socketPath` (from `?socket=`) replaces its host and port. */
-  database: { type: 'mysql'; url: string; socketPath?: string } | { type: 'sqlite'; file: string };
+  /**
+   * MySQL: the URL without its query; `socketPath` (from `?socket=`) replaces its host and port; `tls`
+   * from `?ssl-mode=` and `?ssl-ca=`.
+   */
+  database:
+    { type: 'mysql'; url: string; socketPath?: string; tls?: DatabaseTls } | { type: 'sqlite'; file: string };
   logLevel: string;
   auth: {
     jwtSecret: string | undefined;
@@ -70,6 +74,18 @@ export interface Config {
    * REDIS_KEY_PREFIX (default `byok`) starts every key it writes, so that services can share a Redis.
    */
   redis: { url: string; keyPrefix: string } | undefined;
+}
+
+/** The mysql client's --ssl-mode values that ask for TLS (DISABLED and PREFERRED are not offered). */
+export const SSL_MODES = ['REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
+
+/**
+ * DATABASE_URL's TLS: REQUIRED encrypts without checking the server's certificate; VERIFY_CA checks it
+ * against `ca` (PEM contents); VERIFY_IDENTITY checks the host name too.
+ */
+export interface DatabaseTls {
+  mode: (typeof SSL_MODES)[number];
+  ca?: string;
 }
 
 export interface InternalConfig {
@@ -301,13 +317,14 @@ function databaseFrom(env: Env, dataDir: string): Config['database'] {
       'the database name may hold only letters, digits, _ and $ (at most 64)',
     );
   }
-  const unknown = [...parsed.searchParams.keys()].find((name) => name !== 'socket');
+  const unknown = [...parsed.searchParams.keys()].find((name) => !DATABASE_PARAMETERS.includes(name));
   if (unknown !== undefined) {
     throw new ConfigError(
       'DATABASE_URL',
-      `unknown parameter "${unknown}": the only one is socket=/path/to/mysqld.sock`,
+      `unknown parameter "${unknown.slice(0, 32)}": the parameters are socket=/path/to/mysqld.sock, ssl-mode=${SSL_MODES.join('|')} and ssl-ca=/path/to/ca.pem`,
     );
   }
+  const tls = databaseTlsFrom(parsed.searchParams);
   const socketPath = parsed.searchParams.get('socket') ?? undefined;
   if (socketPath !== undefined && !path.isAbsolute(socketPath)) {
     throw new ConfigError(
@@ -316,7 +333,52 @@ function databaseFrom(env: Env, dataDir: string): Config['database'] {
     );
   }
   const withoutQuery = url.split('?')[0];
-  return socketPath ? { type: 'mysql', url: withoutQuery, socketPath } : { type: 'mysql', url: withoutQuery };
+  return {
+    type: 'mysql',
+    url: withoutQuery,
+    ...(socketPath ? { socketPath } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+const DATABASE_PARAMETERS = ['socket', 'ssl-mode', 'ssl-ca'];
+
+/** ssl-mode and ssl-ca, as the mysql client names them; the CA file is read now. */
+function databaseTlsFrom(params: URLSearchParams): DatabaseTls | undefined {
+  const rawMode = params.get('ssl-mode');
+  const caFile = params.get('ssl-ca');
+  if (rawMode === null && caFile === null) return undefined;
+  // Like the mysql client: a CA without a mode asks for the CA to be checked.
+  const mode = (rawMode ?? 'VERIFY_CA').toUpperCase();
+  const known: readonly string[] = SSL_MODES;
+  if (!known.includes(mode))
+    throw new ConfigError(
+      'DATABASE_URL',
+      `ssl-mode must be one of ${SSL_MODES.join(', ')}, got "${mode.slice(0, 32)}"`,
+    );
+  if (mode === 'REQUIRED' && caFile !== null)
+    throw new ConfigError(
+      'DATABASE_URL',
+      'ssl-mode=REQUIRED checks no certificate, so ssl-ca would be ignored: use ssl-mode=VERIFY_CA (the CA) or VERIFY_IDENTITY (the CA and the host name)',
+    );
+  if (mode !== 'REQUIRED' && caFile === null)
+    throw new ConfigError(
+      'DATABASE_URL',
+      `ssl-mode=${mode} needs ssl-ca=/path/to/ca.pem, the CA that signed the server's certificate (your provider publishes it)`,
+    );
+  if (caFile === null) return { mode: 'REQUIRED' };
+  let ca: string;
+  try {
+    ca = fs.readFileSync(caFile, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `ssl-ca: cannot read ${caFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError('DATABASE_URL', `ssl-ca: ${caFile} holds no PEM certificate`);
+  return { mode: mode as DatabaseTls['mode'], ca };
 }
 
 export function loadConfig(env: Env = process.env): Config {
