@@ -74,6 +74,11 @@ export interface Config {
    * REDIS_KEY_PREFIX (default `byok`) starts every key it writes, so that services can share a Redis.
    */
   redis: { url: string; keyPrefix: string } | undefined;
+  /**
+   * METRICS_PORT: GET /metrics on a listener of its own (host INTERNAL_HOST, default 127.0.0.1); unset,
+   * /metrics is served on the internal listener, when there is one.
+   */
+  metrics: { host: string; port: number } | undefined;
 }
 
 /** The mysql client's --ssl-mode values that ask for TLS (DISABLED and PREFERRED are not offered). */
@@ -268,6 +273,19 @@ function webhookFrom(env: Env, production: boolean, allowlist: string[]): Config
   const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(encoded) ? Buffer.from(encoded, 'base64').length : 0;
   if (bytes < 24 || bytes > 64) throw new ConfigError('WEBHOOK_SECRET', SECRET_EXPECTED);
   return { url: url.toString(), secret };
+}
+
+function metricsFrom(env: Env, publicPort: number): Config['metrics'] {
+  if (optional(env, 'METRICS_PORT') === undefined) return undefined;
+  const port = integer(env, 'METRICS_PORT', 0, 0, 65535);
+  if (port !== 0 && port === publicPort)
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (${publicPort}): metrics are never public`);
+  if (port !== 0 && port === integer(env, 'INTERNAL_PORT', 0, 0, 65535))
+    throw new ConfigError(
+      'METRICS_PORT',
+      'must differ from INTERNAL_PORT (unset it to serve /metrics there)',
+    );
+  return { host: optional(env, 'INTERNAL_HOST') ?? '127.0.0.1', port };
 }
 
 /** REDIS_URL: redis:// or rediss:// (TLS). Never quoted back: it may carry a password. */
@@ -473,5 +491,6 @@ export function loadConfig(env: Env = process.env): Config {
     internalAudience: optional(env, 'INTERNAL_AUDIENCE') ?? 'byok-internal',
     webhook: webhookFrom(env, production, allowlistOf(env)),
     redis: redisFrom(env),
+    metrics: metricsFrom(env, port),
   };
 }
