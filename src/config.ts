@@ -26,8 +26,12 @@ export interface Config {
   corsOrigins: string[];
   /** Where generated development secrets and the embedded database live. */
   dataDir: string;
-  /** MySQL: the URL without its query; `socketPath` (from `?socket=`) replaces its host and port. */
-  database: { type: 'mysql'; url: string; socketPath?: string } | { type: 'sqlite'; file: string };
+  /**
+   * MySQL: the URL without its query; `socketPath` (from `?socket=`) replaces its host and port; `tls`
+   * from `?ssl-mode=` and `?ssl-ca=`.
+   */
+  database:
+    { type: 'mysql'; url: string; socketPath?: string; tls?: DatabaseTls } | { type: 'sqlite'; file: string };
   logLevel: string;
   auth: {
     jwtSecret: string | undefined;
@@ -65,6 +69,28 @@ export interface Config {
   internalAudience: string;
   /** WEBHOOK_URL and WEBHOOK_SECRET: where events about keys go; undefined when no webhooks are sent. */
   webhook: { url: string; secret: string } | undefined;
+  /**
+   * REDIS_URL: the connection-test rate limit is counted there instead of in the database;
+   * REDIS_KEY_PREFIX (default `byok`) starts every key it writes, so that services can share a Redis.
+   */
+  redis: { url: string; keyPrefix: string } | undefined;
+  /**
+   * METRICS_PORT: GET /metrics on a listener of its own (host INTERNAL_HOST, default 127.0.0.1); unset,
+   * /metrics is served on the internal listener, when there is one.
+   */
+  metrics: { host: string; port: number } | undefined;
+}
+
+/** The mysql client's --ssl-mode values that ask for TLS (DISABLED and PREFERRED are not offered). */
+export const SSL_MODES = ['REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
+
+/**
+ * DATABASE_URL's TLS: REQUIRED encrypts without checking the server's certificate; VERIFY_CA checks it
+ * against `ca` (PEM contents); VERIFY_IDENTITY checks the host name too.
+ */
+export interface DatabaseTls {
+  mode: (typeof SSL_MODES)[number];
+  ca?: string;
 }
 
 export interface InternalConfig {
@@ -249,6 +275,45 @@ function webhookFrom(env: Env, production: boolean, allowlist: string[]): Config
   return { url: url.toString(), secret };
 }
 
+function metricsFrom(env: Env, publicPort: number): Config['metrics'] {
+  if (optional(env, 'METRICS_PORT') === undefined) return undefined;
+  const port = integer(env, 'METRICS_PORT', 0, 0, 65535);
+  if (port !== 0 && port === publicPort)
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (${publicPort}): metrics are never public`);
+  if (port !== 0 && port === integer(env, 'INTERNAL_PORT', 0, 0, 65535))
+    throw new ConfigError(
+      'METRICS_PORT',
+      'must differ from INTERNAL_PORT (unset it to serve /metrics there)',
+    );
+  return { host: optional(env, 'INTERNAL_HOST') ?? '127.0.0.1', port };
+}
+
+/** REDIS_URL: redis:// or rediss:// (TLS). Never quoted back: it may carry a password. */
+function redisFrom(env: Env): Config['redis'] {
+  const raw = optional(env, 'REDIS_URL');
+  const prefix = optional(env, 'REDIS_KEY_PREFIX');
+  if (raw === undefined) {
+    if (prefix !== undefined)
+      throw new ConfigError('REDIS_KEY_PREFIX', 'is set but REDIS_URL is not: set REDIS_URL as well');
+    return undefined;
+  }
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname)
+    throw new ConfigError(
+      'REDIS_URL',
+      'expected redis://[user:password@]host:port[/db] (or rediss:// for TLS), such as redis://127.0.0.1:6379',
+    );
+  if (!/^\/?(\d{1,2})?$/.test(url.pathname))
+    throw new ConfigError('REDIS_URL', 'the path may only be a database number, such as redis://host:6379/0');
+  const keyPrefix = prefix ?? 'byok';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(keyPrefix))
+    throw new ConfigError(
+      'REDIS_KEY_PREFIX',
+      `expected 1 to 64 letters, digits, "_", ".", ":" or "-", got "${keyPrefix}"`,
+    );
+  return { url: raw, keyPrefix };
+}
+
 function databaseFrom(env: Env, dataDir: string): Config['database'] {
   const url = optional(env, 'DATABASE_URL');
   if (url === undefined) return { type: 'sqlite', file: path.join(dataDir, 'byok.sqlite') };
@@ -270,13 +335,14 @@ function databaseFrom(env: Env, dataDir: string): Config['database'] {
       'the database name may hold only letters, digits, _ and $ (at most 64)',
     );
   }
-  const unknown = [...parsed.searchParams.keys()].find((name) => name !== 'socket');
+  const unknown = [...parsed.searchParams.keys()].find((name) => !DATABASE_PARAMETERS.includes(name));
   if (unknown !== undefined) {
     throw new ConfigError(
       'DATABASE_URL',
-      `unknown parameter "${unknown}": the only one is socket=/path/to/mysqld.sock`,
+      `unknown parameter "${unknown.slice(0, 32)}": the parameters are socket=/path/to/mysqld.sock, ssl-mode=${SSL_MODES.join('|')} and ssl-ca=/path/to/ca.pem`,
     );
   }
+  const tls = databaseTlsFrom(parsed.searchParams);
   const socketPath = parsed.searchParams.get('socket') ?? undefined;
   if (socketPath !== undefined && !path.isAbsolute(socketPath)) {
     throw new ConfigError(
@@ -285,7 +351,52 @@ function databaseFrom(env: Env, dataDir: string): Config['database'] {
     );
   }
   const withoutQuery = url.split('?')[0];
-  return socketPath ? { type: 'mysql', url: withoutQuery, socketPath } : { type: 'mysql', url: withoutQuery };
+  return {
+    type: 'mysql',
+    url: withoutQuery,
+    ...(socketPath ? { socketPath } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+const DATABASE_PARAMETERS = ['socket', 'ssl-mode', 'ssl-ca'];
+
+/** ssl-mode and ssl-ca, as the mysql client names them; the CA file is read now. */
+function databaseTlsFrom(params: URLSearchParams): DatabaseTls | undefined {
+  const rawMode = params.get('ssl-mode');
+  const caFile = params.get('ssl-ca');
+  if (rawMode === null && caFile === null) return undefined;
+  // Like the mysql client: a CA without a mode asks for the CA to be checked.
+  const mode = (rawMode ?? 'VERIFY_CA').toUpperCase();
+  const known: readonly string[] = SSL_MODES;
+  if (!known.includes(mode))
+    throw new ConfigError(
+      'DATABASE_URL',
+      `ssl-mode must be one of ${SSL_MODES.join(', ')}, got "${mode.slice(0, 32)}"`,
+    );
+  if (mode === 'REQUIRED' && caFile !== null)
+    throw new ConfigError(
+      'DATABASE_URL',
+      'ssl-mode=REQUIRED checks no certificate, so ssl-ca would be ignored: use ssl-mode=VERIFY_CA (the CA) or VERIFY_IDENTITY (the CA and the host name)',
+    );
+  if (mode !== 'REQUIRED' && caFile === null)
+    throw new ConfigError(
+      'DATABASE_URL',
+      `ssl-mode=${mode} needs ssl-ca=/path/to/ca.pem, the CA that signed the server's certificate (your provider publishes it)`,
+    );
+  if (caFile === null) return { mode: 'REQUIRED' };
+  let ca: string;
+  try {
+    ca = fs.readFileSync(caFile, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `ssl-ca: cannot read ${caFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError('DATABASE_URL', `ssl-ca: ${caFile} holds no PEM certificate`);
+  return { mode: mode as DatabaseTls['mode'], ca };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -379,5 +490,7 @@ export function loadConfig(env: Env = process.env): Config {
     internal: internalFrom(env, production, port),
     internalAudience: optional(env, 'INTERNAL_AUDIENCE') ?? 'byok-internal',
     webhook: webhookFrom(env, production, allowlistOf(env)),
+    redis: redisFrom(env),
+    metrics: metricsFrom(env, port),
   };
 }

@@ -7,6 +7,7 @@ import { createTokenVerifiers } from '../auth/jwt';
 import { createMembershipReader } from '../auth/membership.query';
 import { unauthenticatedPlugin } from '../auth/unauthenticated.plugin';
 import { IdentityLoader } from '../auth/viewer';
+import { metricsPlugin } from '../graphql/metrics.plugin';
 import { Config, InternalConfig } from '../config';
 import { credentialsApi, INTERNAL_PREFIX } from '../credentials/credentials.api';
 import { Listener, ListenerOptions, sendJson, startListener } from '../listener';
@@ -16,10 +17,12 @@ import { AiTask } from '../providers/ai-task.enum';
 import { ProviderSettings } from '../providers/connection-tester';
 import { compareMasterKeyChecks, verifyMasterKeys } from '../provider-keys/master-key-rotation';
 import { ProviderKeyStore } from '../provider-keys/provider-key.store';
+import { createTestRateLimit, TestRateLimit } from '../provider-keys/test-rate-limit';
 import { ResolvedCredential } from '../routing/route.service';
 import { RunningServer, startServer } from '../server';
 import { DEFAULT_WEBHOOK_TIMING, WebhookDispatcher, WebhookTiming } from '../webhooks/webhook-dispatcher';
 import { openAppDatabase } from './database';
+import { Metrics, MetricsOptions } from './metrics';
 import { buildAppSchema } from './schema';
 import { AppContext, createServices, Wiring } from './services';
 
@@ -30,6 +33,8 @@ import { AppContext, createServices, Wiring } from './services';
 
 export interface App {
   url: string;
+  /** Where GET /metrics is served (METRICS_PORT's listener, else the internal one); undefined: nowhere. */
+  metricsUrl: string | undefined;
   /** The internal credential API (INTERNAL_PORT); undefined when it is off. */
   internalUrl: string | undefined;
   /**
@@ -56,6 +61,8 @@ export interface AppOverrides {
   usageFlushMs?: number;
   /** Tests only: the webhook dispatcher's delays and timeouts, in place of the contract's. */
   webhookTiming?: Partial<WebhookTiming>;
+  /** The key monitor's lag for byok_monitor_lag_seconds (seconds, read per scrape); default: none. */
+  monitorLagSeconds?: MetricsOptions['monitorLagSeconds'];
 }
 
 /** The internal credential API's listener: TLS from INTERNAL_TLS_*, mutual with INTERNAL_TLS_CA. */
@@ -119,11 +126,30 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   let server: RunningServer;
   let internal: Listener | undefined;
   let dispatcher: WebhookDispatcher | undefined;
+  let testRateLimit: TestRateLimit | undefined;
+  let metricsListener: Listener | undefined;
   try {
+    testRateLimit = await createTestRateLimit({
+      perMinute: config.testRateLimitPerMinute,
+      dataSource,
+      redis: config.redis,
+      logger,
+    });
+    logger.info({ store: testRateLimit.store }, 'connection-test rate limit store');
     wiring = createServices(config, dataSource, keyring, logger, {
       lookup: overrides.lookup,
       now,
       usageFlushMs: overrides.usageFlushMs ?? 5_000,
+      testLimiter: testRateLimit.limiter,
+    });
+    const metrics = new Metrics({
+      dataSource,
+      outbox: wiring.outbox,
+      monitorLagSeconds: overrides.monitorLagSeconds,
+    });
+    wiring.services.providerKeys.observe({
+      tested: (health) => metrics.connectionTested(health),
+      refused: (reason) => metrics.connectionTestRefused(reason),
     });
     await verifyMasterKeys(dataSource, wiring.store, keyring);
     if (config.database.type === 'sqlite' && !(await hasAccounts(dataSource))) {
@@ -150,7 +176,10 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         services,
         log: logger,
       }),
-      plugins: [unauthenticatedPlugin()],
+      plugins: [
+        unauthenticatedPlugin(),
+        metricsPlugin((operation, outcome, seconds) => metrics.graphqlOperation(operation, outcome, seconds)),
+      ],
       logger,
       readiness: () => checkReadiness(dataSource, store, keyring),
     });
@@ -162,10 +191,35 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         reports,
         logger,
         maxBodyBytes: INTERNAL_MAX_BODY_BYTES,
+        observe: (route, outcome) => metrics.credentialRequest(route, outcome),
       });
-      internal = await startInternalListener(config, config.internal, logger, api);
+      // /metrics rides on the internal listener (its TLS included) unless METRICS_PORT gives it its own.
+      const handle: ListenerOptions['handle'] = config.metrics
+        ? api
+        : async (req, res) => {
+            if (!(await metrics.serve(req, res))) await api(req, res);
+          };
+      internal = await startInternalListener(config, config.internal, logger, handle);
       listeners.push(internal);
       logger.info({ url: `${internal.url}${INTERNAL_PREFIX}` }, 'internal credential API listening');
+    }
+    if (config.metrics) {
+      metricsListener = await startListener({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        http: config.http,
+        logger,
+        handle: async (req, res) => {
+          if (!(await metrics.serve(req, res)))
+            sendJson(res, 404, {
+              error: { code: 'NOT_FOUND', message: 'Only GET /metrics is served here.' },
+            });
+        },
+        fail: (_error, _req, res) =>
+          sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error.' } }),
+      });
+      listeners.push(metricsListener);
+      logger.info({ url: `${metricsListener.url}/metrics` }, 'metrics listening');
     }
     services.usage.start();
     if (wiring.outbox && config.webhook) {
@@ -175,12 +229,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     }
   } catch (error) {
     await Promise.all(listeners.map((listener) => listener.close()));
+    await testRateLimit?.close();
     await dataSource.destroy();
     throw error;
   }
   return {
     url: server.url,
     internalUrl: internal?.url,
+    metricsUrl: metricsListener?.url ?? internal?.url,
     resolveCredential: (accountId, task) => wiring.services.routes.resolveCredential(accountId, task),
     flushUsage: () => wiring.services.usage.flush(),
     dataSource,
@@ -192,6 +248,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       // After the last request, before the pool closes: attempts under way finish, nothing more is claimed.
       await dispatcher?.stop();
       await wiring.tester.close();
+      await testRateLimit?.close();
       await dataSource.destroy();
     },
   };

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AuthContext } from '../auth/viewer';
 import { Config } from '../config';
 import { Keyring } from '../crypto/keyring';
@@ -51,6 +51,8 @@ export interface WiringOptions {
   now: () => Date;
   /** How often counted key usage is written (the contract: at least every 5 s). */
   usageFlushMs: number;
+  /** TEST_RATE_LIMIT_PER_MINUTE, counted where every replica counts (provider-keys/test-rate-limit.ts). */
+  testLimiter: RateLimiterAbstract;
 }
 
 export function createServices(
@@ -64,8 +66,6 @@ export function createServices(
   const outbox = config.webhook ? new WebhookOutbox(dataSource) : undefined;
   const store = new ProviderKeyStore(dataSource, keyring, outbox?.publish ?? NO_WEBHOOKS);
   const tester = new ConnectionTester({ ...config.providers, lookup: options.lookup });
-  // Per process: with several replicas, each allows this many (see README).
-  const testLimiter = new RateLimiterMemory({ points: config.testRateLimitPerMinute, duration: 60 });
   const usage = new KeyUsage({ store, now, logger, intervalMs: options.usageFlushMs });
   const settingsStore = new AiSettingsStore(dataSource);
   const routes = new RouteService({
@@ -88,7 +88,7 @@ export function createServices(
       providerKeys: new ProviderKeyService({
         store,
         tester,
-        testLimiter,
+        testLimiter: options.testLimiter,
         outboundAllowlist: config.providers.outboundAllowlist,
         logger,
         now,

@@ -20,6 +20,8 @@ export interface CredentialsApiDeps {
   reports: Pick<KeyReports, 'report'>;
   logger: Logger;
   maxBodyBytes: number;
+  /** Counts resolves and reports by outcome (the metrics); none by default. */
+  observe?: (route: 'resolve' | 'report', outcome: string) => void;
 }
 
 class ApiError extends Error {
@@ -116,6 +118,7 @@ export function credentialsApi(deps: CredentialsApiDeps) {
         throw error;
       });
       log.accountId = accountId;
+      log.served = credential.status;
       const { provider, model, endpoint, apiKey, billingMode, status, keyId, keyVersion, health } =
         credential;
       sendJson(
@@ -126,6 +129,7 @@ export function credentialsApi(deps: CredentialsApiDeps) {
       );
     } else {
       const report = readReport(body);
+      log.reported = report.outcome;
       if (await deps.reports.report(report, claims.service)) log.accountId = report.accountId;
       res.writeHead(204, NO_STORE).end();
     }
@@ -176,6 +180,10 @@ export function credentialsApi(deps: CredentialsApiDeps) {
     } finally {
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
       deps.logger.info({ ...log, status: res.statusCode, outcome, durationMs }, 'internal request');
+      const kind = route.endsWith('/resolve') ? 'resolve' : route.endsWith('/report') ? 'report' : undefined;
+      // A resolve counts by the route status it served, a report by the outcome it reported; else the code.
+      const served = outcome === 'OK' ? (log.served ?? log.reported) : undefined;
+      if (kind) deps.observe?.(kind, typeof served === 'string' ? served : outcome);
     }
   };
 }

@@ -149,8 +149,11 @@ function createFormatter(log: Logger, names: ReadonlySet<string>) {
       };
     }
     const code = formatted.extensions?.code;
+    // INTERNAL_SERVER_ERROR passes only from an AppError: a fault we foresaw and worded ourselves.
     const isOurs =
-      typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
+      typeof code === 'string' &&
+      KNOWN_CODES.has(code) &&
+      (code !== ErrorCode.INTERNAL_SERVER_ERROR || original instanceof AppError);
     if (isOurs) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       // Messages we wrote (AppError) quote no input; only GraphQL's own request errors may echo it.

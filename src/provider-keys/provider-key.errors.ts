@@ -57,3 +57,14 @@ export function rateLimited(perMinute: number, msBeforeNext: number): AppError {
     { retryAfterSeconds },
   );
 }
+
+/**
+ * The rate-limit store (the database's rate_limits table, or Redis) did not answer: the test is refused
+ * rather than run without a limit. INTERNAL_SERVER_ERROR, the contract's code for a fault on our side,
+ * with our own message (RATE_LIMITED would tell the client it had done too much).
+ */
+export const testsUnavailable = () =>
+  new AppError(
+    ErrorCode.INTERNAL_SERVER_ERROR,
+    'Connection tests are unavailable for a moment: the store that counts them cannot be reached. Nothing was tested or saved; try again in a minute.',
+  );

@@ -17,6 +17,7 @@ import {
   keyRejected,
   rateLimited,
   requireByokPlan,
+  testsUnavailable,
 } from './provider-key.errors';
 import { ProviderKey } from './provider-key.entity';
 import { utcDay } from './key-usage';
@@ -54,12 +55,24 @@ export interface ProviderKeyServiceDeps {
   outboundAllowlist: readonly string[];
   logger: Pick<Logger, 'warn'>;
   now(): Date;
+  /** Counts tests by the health found and refusals by reason (the metrics); none by default. */
+  observe?: TestObserver;
+}
+
+export interface TestObserver {
+  tested(health: string): void;
+  refused(reason: 'rate_limited' | 'store_unavailable'): void;
 }
 
 const MAX_USAGE_DAYS = 90;
 
 export class ProviderKeyService {
   constructor(private readonly deps: ProviderKeyServiceDeps) {}
+
+  /** Who counts tests and refusals; set once by the composition root, after wiring. */
+  observe(observer: TestObserver): void {
+    this.deps.observe = observer;
+  }
 
   /** The keys as read with the viewer's membership, masked. */
   list(viewer: KeysViewer): ProviderKeyType[] {
@@ -91,7 +104,7 @@ export class ProviderKeyService {
     if (input.apiKey != null) {
       const candidate = this.normalize({ ...input, apiKey: input.apiKey });
       await this.consumeTest(viewer);
-      return toConnectionTest(await this.deps.tester.test(candidate, { deep }), null);
+      return toConnectionTest(await this.runTest(candidate, deep), null);
     }
 
     const stored = await this.deps.store.find(viewer.accountId, input.provider);
@@ -106,7 +119,7 @@ export class ProviderKeyService {
     await this.consumeTest(viewer);
     const { provider, endpoint, deployment } = stored;
     const apiKey = this.deps.store.open(stored);
-    const result = await this.deps.tester.test({ provider, apiKey, endpoint, deployment }, { deep });
+    const result = await this.runTest({ provider, apiKey, endpoint, deployment }, deep);
     const key = await this.deps.store.recordTest(stored, testedColumns(result), viewer.userId);
     return toConnectionTest(result, key && toProviderKeyType(key, viewer.plan));
   }
@@ -231,8 +244,14 @@ export class ProviderKeyService {
   /** Runs the connection test for a key about to be saved; a key that fails it is not saved. */
   private async verify(viewer: KeysViewer, candidate: KeyCandidate): Promise<ConnectionTestResult> {
     await this.consumeTest(viewer);
-    const result = await this.deps.tester.test(candidate);
+    const result = await this.runTest(candidate, false);
     if (!result.ok) throw keyRejected(result);
+    return result;
+  }
+
+  private async runTest(candidate: KeyCandidate, deep: boolean): Promise<ConnectionTestResult> {
+    const result = await this.deps.tester.test(candidate, { deep });
+    this.deps.observe?.tested(result.health);
     return result;
   }
 
@@ -240,8 +259,15 @@ export class ProviderKeyService {
     try {
       await this.deps.testLimiter.consume(viewer.accountId);
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      throw rateLimited(this.deps.testLimiter.points, error.msBeforeNext);
+      if (error instanceof RateLimiterRes) {
+        this.deps.observe?.refused('rate_limited');
+        throw rateLimited(this.deps.testLimiter.points, error.msBeforeNext);
+      }
+      // The store is down: refused, never allowed without a limit. Its error names no key.
+      this.deps.observe?.refused('store_unavailable');
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
+      this.deps.logger.warn({ reason }, 'connection test refused: the rate-limit store did not answer');
+      throw testsUnavailable();
     }
   }
 }

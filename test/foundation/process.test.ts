@@ -28,7 +28,7 @@ describe('configuration errors', () => {
     ],
     [
       { DATABASE_URL: 'mysql://root@db/byok?ssl=true' },
-      /^Configuration error: DATABASE_URL: unknown parameter "ssl": the only one is socket=/,
+      /^Configuration error: DATABASE_URL: unknown parameter "ssl": the parameters are socket=\/path\/to\/mysqld.sock, ssl-mode=REQUIRED\|VERIFY_CA\|VERIFY_IDENTITY and ssl-ca=/,
     ],
     [
       { DATABASE_URL: 'mysql://root@localhost/byok?socket=mysqld.sock' },
