@@ -65,6 +65,16 @@ export interface Config {
   internalAudience: string;
   /** WEBHOOK_URL and WEBHOOK_SECRET: where events about keys go; undefined when no webhooks are sent. */
   webhook: { url: string; secret: string } | undefined;
+  /** KEY_MONITOR, KEY_MONITOR_INTERVAL_HOURS, KEY_MONITOR_CONCURRENCY: the key monitor (src/monitor/). */
+  monitor: MonitorConfig;
+}
+
+export interface MonitorConfig {
+  enabled: boolean;
+  /** About how often each key is tested (spread ±10%). */
+  intervalMs: number;
+  /** Tests at once per process. */
+  concurrency: number;
 }
 
 export interface InternalConfig {
@@ -249,6 +259,30 @@ function webhookFrom(env: Env, production: boolean, allowlist: string[]): Config
   return { url: url.toString(), secret };
 }
 
+/** Fractions accepted (0.001 h is 3.6 s, for tests); at most a year. */
+const MIN_INTERVAL_HOURS = 0.0001;
+const MAX_INTERVAL_HOURS = 8_760;
+
+function monitorFrom(env: Env): MonitorConfig {
+  const switched = optional(env, 'KEY_MONITOR') ?? 'on';
+  if (switched !== 'on' && switched !== 'off') {
+    throw new ConfigError('KEY_MONITOR', `expected on or off, got "${switched}"`);
+  }
+  const rawHours = optional(env, 'KEY_MONITOR_INTERVAL_HOURS') ?? '24';
+  const hours = /^(\d+(\.\d*)?|\.\d+)$/.test(rawHours) ? Number(rawHours) : NaN;
+  if (!(hours >= MIN_INTERVAL_HOURS && hours <= MAX_INTERVAL_HOURS)) {
+    throw new ConfigError(
+      'KEY_MONITOR_INTERVAL_HOURS',
+      `expected hours from ${MIN_INTERVAL_HOURS} to ${MAX_INTERVAL_HOURS} (fractions accepted, e.g. 24 or 0.5), got "${rawHours}"`,
+    );
+  }
+  return {
+    enabled: switched === 'on',
+    intervalMs: Math.round(hours * 3_600_000),
+    concurrency: integer(env, 'KEY_MONITOR_CONCURRENCY', 4, 1, 100),
+  };
+}
+
 function databaseFrom(env: Env, dataDir: string): Config['database'] {
   const url = optional(env, 'DATABASE_URL');
   if (url === undefined) return { type: 'sqlite', file: path.join(dataDir, 'byok.sqlite') };
@@ -379,5 +413,6 @@ export function loadConfig(env: Env = process.env): Config {
     internal: internalFrom(env, production, port),
     internalAudience: optional(env, 'INTERNAL_AUDIENCE') ?? 'byok-internal',
     webhook: webhookFrom(env, production, allowlistOf(env)),
+    monitor: monitorFrom(env),
   };
 }
