@@ -40,9 +40,13 @@ export function monitorTiming(config: MonitorConfig, providerTimeoutMs: number):
   };
 }
 
-/** The next test: one interval on, spread ±10% so that keys stored together are not tested together. */
+/**
+ * The next test: one interval on, spread ±10% so that keys stored together are not tested together.
+ * Kept to the second, as MySQL's datetime column holds it, so an answer shows what is stored.
+ */
 export function nextCheckAfter(now: Date, intervalMs: number, random: () => number = Math.random): Date {
-  return new Date(now.getTime() + Math.round(intervalMs * (0.9 + 0.2 * random())));
+  const at = now.getTime() + Math.round(intervalMs * (0.9 + 0.2 * random()));
+  return new Date(Math.floor(at / 1000) * 1000);
 }
 
 /** The plans whose keys are tested: those that allow BYOK. */
