@@ -192,11 +192,11 @@ describe.each(DATABASES)('The key monitor [%s]', (database: DatabaseKind) => {
 
   it("an admin's test that finds a key broken sends health_changed with the admin as the actor", async () => {
     receiver.reset();
-    const key = makeKey(AiProvider.MISTRAL, 'VALID', 12);
-    await app.gql(AddProviderKeyDocument, { input: { provider: 'MISTRAL', apiKey: key } }, gina);
+    const key = makeKey(AiProvider.OPENAI, 'VALID', 12);
+    await app.gql(AddProviderKeyDocument, { input: { provider: 'OPENAI', apiKey: key } }, gina);
     // The monitor's first test is an interval away: the admin's test is the one that sees the change.
-    app.providers.answerAs(AiProvider.MISTRAL, 'QUOTA');
-    const tested = await app.gql(TestProviderKeyDocument, { input: { provider: 'MISTRAL' } }, gina);
+    app.providers.answerAs(AiProvider.OPENAI, 'QUOTA');
+    const tested = await app.gql(TestProviderKeyDocument, { input: { provider: 'OPENAI' } }, gina);
     expect(tested.data?.testProviderKey).toMatchObject({ ok: false, health: 'QUOTA_EXCEEDED' });
     app.providers.reset();
     const [changed] = await until(
@@ -206,14 +206,14 @@ describe.each(DATABASES)('The key monitor [%s]', (database: DatabaseKind) => {
     );
     expect(changed.data).toMatchObject({
       accountId: 'acct_globex',
-      provider: 'MISTRAL',
+      provider: 'OPENAI',
       health: 'QUOTA_EXCEEDED',
       previousHealth: 'VALID',
       actorId: 'user_gina',
     });
     // The built-in fallback is on for this account: a route remains, nothing to say.
     expect(webhooksOf('ai_route.unavailable')).toEqual([]);
-    await app.gql(RemoveProviderKeyDocument, { provider: 'MISTRAL' }, gina);
+    await app.gql(RemoveProviderKeyDocument, { provider: 'OPENAI' }, gina);
   });
 
   it('keys of an account below GROWTH are kept but not tested, and show no nextCheckAt', async () => {
