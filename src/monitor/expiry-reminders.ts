@@ -21,7 +21,7 @@ const BATCH = 100;
 export interface ExpiryRemindersDeps {
   store: Pick<ProviderKeyStore, 'dueExpiries' | 'recordExpiryNotice'>;
   logger: Pick<Logger, 'info' | 'warn'>;
-  now(): Date;
+  now: () => Date;
   pollMs: number;
 }
 

@@ -56,7 +56,7 @@ export interface KeyMonitorDeps {
   store: Pick<ProviderKeyStore, 'claimDue' | 'recordMonitorTest' | 'releaseClaims' | 'open'>;
   tester: Pick<ConnectionTester, 'test'>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  now(): Date;
+  now: () => Date;
   timing: MonitorTiming;
 }
 
