@@ -38,6 +38,7 @@ describe.each(DATABASES)('ai_route.unavailable [%s]', (database: DatabaseKind) =
         WEBHOOK_URL: receiver.url,
         WEBHOOK_SECRET: SECRET,
         TEST_RATE_LIMIT_PER_MINUTE: '100',
+        INTERNAL_PORT: '0',
       },
       overrides: { webhookTiming: { pollMs: 50 } },
     });
@@ -104,5 +105,36 @@ describe.each(DATABASES)('ai_route.unavailable [%s]', (database: DatabaseKind) =
     await app.gql(RemoveProviderKeyDocument, { provider: 'OPENAI' }, alice);
     expect(await sent('ai_route.unavailable')).toHaveLength(2);
     await fallback(true);
+  });
+
+  it("a pipeline's report of a refused key sends health_changed (actor service:<name>) and, with the fallback off, ai_route.unavailable", async () => {
+    receiver.reset();
+    const key = makeKey(AiProvider.MISTRAL, 'VALID', 33);
+    const added = await app.gql(
+      AddProviderKeyDocument,
+      { input: { provider: 'MISTRAL', apiKey: key } },
+      alice,
+    );
+    const keyId = added.data!.addProviderKey.id;
+    await fallback(false);
+    const token = await app.serviceToken('analysis', ['credentials:report']);
+    const body = { accountId: 'acct_acme', keyId, keyVersion: 1, outcome: 'INVALID_KEY' };
+    expect((await app.internal('/internal/v1/credentials/report', body, token)).status).toBe(204);
+    expect((await app.internal('/internal/v1/credentials/report', body, token)).status).toBe(204);
+    const changed = await sent('provider_key.health_changed');
+    expect(changed.map((event) => event.data)).toEqual([
+      expect.objectContaining({
+        keyId,
+        provider: 'MISTRAL',
+        health: 'INVALID_KEY',
+        previousHealth: 'VALID',
+        actorId: 'service:analysis',
+      }),
+    ]);
+    expect((await sent('ai_route.unavailable')).map((event) => event.data)).toEqual([
+      expect.objectContaining({ keyId, actorId: 'service:analysis' }),
+    ]);
+    await fallback(true);
+    await app.gql(RemoveProviderKeyDocument, { provider: 'MISTRAL' }, alice);
   });
 });
