@@ -68,7 +68,8 @@ export class KeyMonitor {
   /** Wakes tests waiting for their provider's pace when the monitor stops. */
   private readonly sleepers = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
-  private filling = false;
+  /** The claiming under way, if any (stop waits for it, so that no claim is left behind). */
+  private filling: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly deps: KeyMonitorDeps) {}
@@ -82,6 +83,7 @@ export class KeyMonitor {
     this.stopped = true;
     clearTimeout(this.timer);
     for (const wake of this.sleepers) wake();
+    await this.filling;
     while (this.active.size) await Promise.all([...this.active]);
   }
 
@@ -93,20 +95,19 @@ export class KeyMonitor {
   }
 
   /** Claims due keys into the free slots until none are due, then looks again after pollMs. */
-  private async fill(): Promise<void> {
-    if (this.filling) return;
-    this.filling = true;
-    try {
-      // Bounded: each round fills every free slot, or ends.
-      for (let round = 0; round <= this.deps.timing.concurrency && !this.stopped; round++) {
-        const free = this.deps.timing.concurrency - this.active.size;
-        if (free <= 0) return; // a test that finishes calls fill again
-        const claimed = await this.claim(free);
-        for (const key of claimed) this.launch(key);
-        if (claimed.length < free) return this.schedule(this.deps.timing.pollMs);
-      }
-    } finally {
-      this.filling = false;
+  private fill(): Promise<void> {
+    this.filling ??= this.claimRounds().finally(() => (this.filling = undefined));
+    return this.filling;
+  }
+
+  private async claimRounds(): Promise<void> {
+    // Bounded: each round fills every free slot, or ends.
+    for (let round = 0; round <= this.deps.timing.concurrency && !this.stopped; round++) {
+      const free = this.deps.timing.concurrency - this.active.size;
+      if (free <= 0) return; // a test that finishes calls fill again
+      const claimed = await this.claim(free);
+      for (const key of claimed) this.launch(key);
+      if (claimed.length < free) return this.schedule(this.deps.timing.pollMs);
     }
   }
 
