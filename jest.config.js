@@ -18,6 +18,7 @@ const UNIT = [
   '/test/provider-keys/masked-key\\.test\\.ts$',
   '/test/webhooks/webhook-config\\.test\\.ts$',
   '/test/webhooks/retry-schedule\\.test\\.ts$',
+  '/test/monitor/monitor-config\\.test\\.ts$',
 ];
 
 /** @type {import('jest').Config} */

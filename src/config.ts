@@ -79,6 +79,16 @@ export interface Config {
    * /metrics is served on the internal listener, when there is one.
    */
   metrics: { host: string; port: number } | undefined;
+  /** KEY_MONITOR, KEY_MONITOR_INTERVAL_HOURS, KEY_MONITOR_CONCURRENCY: the key monitor (src/monitor/). */
+  monitor: MonitorConfig;
+}
+
+export interface MonitorConfig {
+  enabled: boolean;
+  /** About how often each key is tested (spread ±10%). */
+  intervalMs: number;
+  /** Tests at once per process. */
+  concurrency: number;
 }
 
 /** The mysql client's --ssl-mode values that ask for TLS (DISABLED and PREFERRED are not offered). */
@@ -314,6 +324,30 @@ function redisFrom(env: Env): Config['redis'] {
   return { url: raw, keyPrefix };
 }
 
+/** Fractions accepted (0.001 h is 3.6 s, for tests); at most a year. */
+const MIN_INTERVAL_HOURS = 0.0001;
+const MAX_INTERVAL_HOURS = 8_760;
+
+function monitorFrom(env: Env): MonitorConfig {
+  const switched = optional(env, 'KEY_MONITOR') ?? 'on';
+  if (switched !== 'on' && switched !== 'off') {
+    throw new ConfigError('KEY_MONITOR', `expected on or off, got "${switched}"`);
+  }
+  const rawHours = optional(env, 'KEY_MONITOR_INTERVAL_HOURS') ?? '24';
+  const hours = /^(\d+(\.\d*)?|\.\d+)$/.test(rawHours) ? Number(rawHours) : NaN;
+  if (!(hours >= MIN_INTERVAL_HOURS && hours <= MAX_INTERVAL_HOURS)) {
+    throw new ConfigError(
+      'KEY_MONITOR_INTERVAL_HOURS',
+      `expected hours from ${MIN_INTERVAL_HOURS} to ${MAX_INTERVAL_HOURS} (fractions accepted, e.g. 24 or 0.5), got "${rawHours}"`,
+    );
+  }
+  return {
+    enabled: switched === 'on',
+    intervalMs: Math.round(hours * 3_600_000),
+    concurrency: integer(env, 'KEY_MONITOR_CONCURRENCY', 4, 1, 100),
+  };
+}
+
 function databaseFrom(env: Env, dataDir: string): Config['database'] {
   const url = optional(env, 'DATABASE_URL');
   if (url === undefined) return { type: 'sqlite', file: path.join(dataDir, 'byok.sqlite') };
@@ -492,5 +526,6 @@ export function loadConfig(env: Env = process.env): Config {
     webhook: webhookFrom(env, production, allowlistOf(env)),
     redis: redisFrom(env),
     metrics: metricsFrom(env, port),
+    monitor: monitorFrom(env),
   };
 }

@@ -21,6 +21,8 @@ import { createTestRateLimit, TestRateLimit } from '../provider-keys/test-rate-l
 import { ResolvedCredential } from '../routing/route.service';
 import { RunningServer, startServer } from '../server';
 import { DEFAULT_WEBHOOK_TIMING, WebhookDispatcher, WebhookTiming } from '../webhooks/webhook-dispatcher';
+import { ExpiryReminders } from '../monitor/expiry-reminders';
+import { KeyMonitor, monitorTiming } from '../monitor/key-monitor';
 import { openAppDatabase } from './database';
 import { Metrics, MetricsOptions } from './metrics';
 import { buildAppSchema } from './schema';
@@ -128,6 +130,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   let dispatcher: WebhookDispatcher | undefined;
   let testRateLimit: TestRateLimit | undefined;
   let metricsListener: Listener | undefined;
+  let monitor: KeyMonitor | undefined;
+  let reminders: ExpiryReminders | undefined;
   try {
     testRateLimit = await createTestRateLimit({
       perMinute: config.testRateLimitPerMinute,
@@ -145,7 +149,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const metrics = new Metrics({
       dataSource,
       outbox: wiring.outbox,
-      monitorLagSeconds: overrides.monitorLagSeconds,
+      // Read per scrape from the database, so every replica reports the same lag.
+      monitorLagSeconds:
+        overrides.monitorLagSeconds ?? (config.monitor.enabled ? () => monitor?.lagSeconds() : undefined),
     });
     wiring.services.providerKeys.observe({
       tested: (health) => metrics.connectionTested(health),
@@ -227,6 +233,24 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       dispatcher = new WebhookDispatcher(wiring.outbox, config.webhook, logger, timing);
       dispatcher.start();
     }
+    const monitorTimes = monitorTiming(config.monitor, config.providers.timeoutMs);
+    if (config.monitor.enabled) {
+      monitor = new KeyMonitor({ store, tester: wiring.tester, logger, now, timing: monitorTimes });
+      monitor.start();
+      logger.info(
+        {
+          intervalMs: monitorTimes.intervalMs,
+          concurrency: monitorTimes.concurrency,
+          claimant: monitor.claimant,
+        },
+        'key monitor started',
+      );
+    }
+    // Reminders are webhooks only: without WEBHOOK_URL there is nobody to remind.
+    if (wiring.outbox) {
+      reminders = new ExpiryReminders({ store, logger, now, pollMs: monitorTimes.pollMs });
+      reminders.start();
+    }
   } catch (error) {
     await Promise.all(listeners.map((listener) => listener.close()));
     await testRateLimit?.close();
@@ -245,6 +269,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       // Both listeners drain together; the usage counted by their last requests is written after them.
       await Promise.all(listeners.map((listener) => listener.close()));
       await wiring.services.usage.close();
+      // Tests under way finish and are recorded; keys claimed but not yet tested are given back.
+      await monitor?.stop();
+      await reminders?.stop();
       // After the last request, before the pool closes: attempts under way finish, nothing more is claimed.
       await dispatcher?.stop();
       await wiring.tester.close();

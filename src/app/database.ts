@@ -14,9 +14,10 @@ import { Accounts1732600000000 } from '../../migrations/1732600000000-accounts';
 import { ProviderKeys1732600000001 } from '../../migrations/1732600000001-provider-keys';
 import { MasterKeyChecks1732600000002 } from '../../migrations/1732600000002-master-key-checks';
 import { KeyUseAndHealth1732600000010 } from '../../migrations/1732600000010-key-use-and-health';
-import { AiSettings1732600000300 } from '../../migrations/1732600000300-ai-settings';
-import { RateLimits1732600000500 } from '../../migrations/1732600000500-rate-limits';
 import { WebhookDeliveries1732600000200 } from '../../migrations/1732600000200-webhook-deliveries';
+import { AiSettings1732600000300 } from '../../migrations/1732600000300-ai-settings';
+import { KeyMonitor1732600000400 } from '../../migrations/1732600000400-key-monitor';
+import { RateLimits1732600000500 } from '../../migrations/1732600000500-rate-limits';
 
 // Every table of the service: the capabilities' entities and the migrations that create them, in order.
 
@@ -39,6 +40,7 @@ export const SCHEMA: DatabaseSchema = {
     KeyUseAndHealth1732600000010,
     WebhookDeliveries1732600000200,
     AiSettings1732600000300,
+    KeyMonitor1732600000400,
     RateLimits1732600000500,
   ],
 };

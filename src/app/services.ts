@@ -13,7 +13,9 @@ import { AiSettingsService } from '../routing/ai-settings.service';
 import { AccountSettings, AiSettingsStore } from '../routing/ai-settings.store';
 import { RouteService } from '../routing/route.service';
 import { bothParts, createAccountReader } from '../accounts/account-part';
-import { NO_WEBHOOKS } from '../webhooks/webhook-events';
+import { nextCheckAfter } from '../monitor/key-monitor';
+import { createRouteGuard } from '../routing/route-guard';
+import { NO_ROUTE_GUARD, NO_WEBHOOKS, type RouteGuard } from '../webhooks/webhook-events';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.store';
 
 // The services, wired once at start-up and shared by every request. Each capability names the few it
@@ -64,10 +66,22 @@ export function createServices(
 ): Wiring {
   const { now } = options;
   const outbox = config.webhook ? new WebhookOutbox(dataSource) : undefined;
-  const store = new ProviderKeyStore(dataSource, keyring, outbox?.publish ?? NO_WEBHOOKS);
+  const publish = outbox?.publish ?? NO_WEBHOOKS;
+  // ai_route.unavailable: judged by routing's rule around each change that can take a route away
+  // (the stores below are built after it, and read when a change runs).
+  const guardRoute: RouteGuard = outbox
+    ? createRouteGuard({
+        keysOf: (manager, accountId) => store.routeKeys(manager, accountId),
+        settingsOf: (manager, accountId) => settingsStore.read(manager, accountId),
+        builtIn: config.builtin,
+        publish,
+        now,
+      })
+    : NO_ROUTE_GUARD;
+  const store: ProviderKeyStore = new ProviderKeyStore(dataSource, keyring, publish, guardRoute);
   const tester = new ConnectionTester({ ...config.providers, lookup: options.lookup });
   const usage = new KeyUsage({ store, now, logger, intervalMs: options.usageFlushMs });
-  const settingsStore = new AiSettingsStore(dataSource);
+  const settingsStore: AiSettingsStore = new AiSettingsStore(dataSource, guardRoute);
   const routes = new RouteService({
     // A resolve reads the plan, the keys and the settings in one statement.
     readAccount: createAccountReader(dataSource, bothParts(store.routingPart, settingsStore.part)),
@@ -92,6 +106,8 @@ export function createServices(
         outboundAllowlist: config.providers.outboundAllowlist,
         logger,
         now,
+        // Added or rotated: first tested one interval on (null: the monitor is off, nothing to show).
+        nextCheckAt: () => (config.monitor.enabled ? nextCheckAfter(now(), config.monitor.intervalMs) : null),
       }),
     },
   };

@@ -13,6 +13,8 @@ const JSON_LIST = {
 
 @Entity('provider_keys')
 @Index('UQ_provider_keys_account_provider', ['accountId', 'provider'], { unique: true })
+@Index('IDX_provider_keys_next_check', ['nextCheckAt'])
+@Index('IDX_provider_keys_expiry', ['expiryNotified', 'expiresAt'])
 export class ProviderKey {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
@@ -85,6 +87,21 @@ export class ProviderKey {
   @Column({ name: 'available_models', type: 'text', nullable: true, transformer: JSON_LIST })
   availableModels: string[] | null;
 
+  /**
+   * When the monitor tests the key next (null: due now, or the monitor was off when it was stored);
+   * while a replica holds it, when that claim lapses.
+   */
+  @Column({ name: 'next_check_at', type: 'datetime', nullable: true })
+  nextCheckAt: Date | null;
+
+  /** The monitor replica testing the key now; null when none is. */
+  @Column({ name: 'claimed_by', type: 'varchar', length: 64, nullable: true })
+  claimedBy: string | null;
+
+  /** The expiry reminders sent for the current expiresAt: 0 none, 1 the 14-day, 2 the 1-day, 3 expired. */
+  @Column({ name: 'expiry_notified', type: 'integer', default: 0 })
+  expiryNotified: number;
+
   @Column({ name: 'created_by', type: 'varchar', length: 64 })
   createdBy: string;
 
@@ -112,6 +129,7 @@ export const PROVIDER_KEY_PUBLIC_COLUMNS = [
   'coolingDownUntil',
   'expiresAt',
   'availableModels',
+  'nextCheckAt',
   'createdBy',
   'createdAt',
   'updatedAt',

@@ -55,6 +55,8 @@ export interface ProviderKeyServiceDeps {
   outboundAllowlist: readonly string[];
   logger: Pick<Logger, 'warn'>;
   now(): Date;
+  /** When the key monitor tests a new or rotated key first; null when the monitor is off. */
+  nextCheckAt(): Date | null;
   /** Counts tests by the health found and refusals by reason (the metrics); none by default. */
   observe?: TestObserver;
 }
@@ -91,6 +93,7 @@ export class ProviderKeyService {
       label: input.label?.trim() || null,
       createdBy: viewer.userId,
       expiresAt,
+      nextCheckAt: this.deps.nextCheckAt(),
       ...testedColumns(result),
     };
     const added = await this.deps.store.add(viewer.accountId, candidate, details);
@@ -147,7 +150,8 @@ export class ProviderKeyService {
     }
     const result = input.verify === false ? undefined : await this.verify(viewer, candidate);
     const { endpoint, deployment, apiKey } = candidate;
-    const replacement = { endpoint, deployment, expiresAt, ...testedColumns(result) };
+    const nextCheckAt = this.deps.nextCheckAt();
+    const replacement = { endpoint, deployment, expiresAt, nextCheckAt, ...testedColumns(result) };
     const outcome = await this.deps.store.rotate(
       current,
       expectedVersion,

@@ -1,5 +1,13 @@
 import crypto from 'node:crypto';
-import { DataSource, EntityManager, EntityTarget, LessThan, MoreThanOrEqual, ObjectLiteral } from 'typeorm';
+import {
+  DataSource,
+  EntityManager,
+  EntityTarget,
+  In,
+  LessThan,
+  MoreThanOrEqual,
+  ObjectLiteral,
+} from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { AccountPart, Row } from '../accounts/account-part';
@@ -20,7 +28,14 @@ import { AiProvider } from '../providers/ai-provider.enum';
 import { ConnectionTestResult } from '../providers/connection-tester';
 import { KeyHealth } from '../providers/key-health.enum';
 import type { KeyCandidate } from '../providers/provider-adapter';
-import { NO_WEBHOOKS, type PublishWebhook, type WebhookData } from '../webhooks/webhook-events';
+import {
+  NO_ROUTE_GUARD,
+  NO_WEBHOOKS,
+  type PublishWebhook,
+  type RouteGuard,
+  type WebhookData,
+  type WebhookEventType,
+} from '../webhooks/webhook-events';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from './provider-key.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 import { ProviderKeyUsage } from './provider-key-usage.entity';
@@ -48,14 +63,16 @@ export interface ServableKey extends Pick<PublicProviderKey, (typeof ROUTING_COL
   open(): string;
 }
 
-/** What the admin gave besides the key itself, and what the connection test found. */
-export type NewKeyDetails = Pick<ProviderKey, 'label' | 'createdBy' | 'expiresAt'> & TestedColumns;
+/** What the admin gave besides the key itself, what the connection test found, and the monitor's next test. */
+export type NewKeyDetails = Pick<ProviderKey, 'label' | 'createdBy' | 'expiresAt' | 'nextCheckAt'> &
+  TestedColumns;
 
 /** The columns a connection test leaves on a key. */
 export type TestedColumns = Pick<ProviderKey, 'health' | 'lastTestedAt' | 'lastTestMessage'> &
   Partial<Pick<ProviderKey, 'availableModels'>>;
 
-export type Replacement = Pick<ProviderKey, 'endpoint' | 'deployment' | 'expiresAt'> & TestedColumns;
+export type Replacement = Pick<ProviderKey, 'endpoint' | 'deployment' | 'expiresAt' | 'nextCheckAt'> &
+  TestedColumns;
 
 /** What updateProviderKey may change: never the key itself. */
 export type KeyDetails = Partial<Pick<ProviderKey, 'label' | 'expiresAt'>>;
@@ -84,6 +101,28 @@ export interface UsageDay {
   resolves: number;
   failures: number;
 }
+
+/** A key the monitor claimed: what it tests it with, and the claim its result must still hold. */
+export type ClaimedKey = Pick<
+  ProviderKey,
+  | (typeof ROUTING_COLUMNS)[number]
+  | (typeof SEALED_COLUMNS)[number]
+  | 'lastFour'
+  | 'claimedBy'
+  | 'lastTestedAt'
+> & { claimedBy: string };
+
+/** A key whose expiry reminder may be due: its expiry and the reminders already sent for it. */
+export type ExpiringKey = Pick<
+  ProviderKey,
+  'id' | 'accountId' | 'provider' | 'lastFour' | 'health' | 'version' | 'expiryNotified'
+> & { expiresAt: Date };
+
+/** What routing's rule reads of an account's keys, and the last four of the one a webhook names. */
+export type RouteKey = Pick<ProviderKey, (typeof ROUTING_COLUMNS)[number] | 'lastFour'>;
+
+/** The audit and webhook actor of the key monitor (contract: "actor `monitor`"). */
+export const MONITOR_ACTOR = 'monitor';
 
 /** A stored key behind the current master key version, as the rewrap read it. */
 export type RewrapCandidate = Pick<
@@ -138,6 +177,12 @@ export function testedColumns(result: ConnectionTestResult | undefined): TestedC
   return { health, lastTestedAt, lastTestMessage, ...(listedModels && { availableModels: listedModels }) };
 }
 
+/** A passing test puts a key back into routing: any cooldown ends with it. */
+const passedColumns = (columns: TestedColumns): Partial<ProviderKey> =>
+  columns.health === KeyHealth.VALID
+    ? { coolingDownUntil: null, transientFailures: 0, transientSince: null }
+    : {};
+
 /**
  * An INSERT and nothing else: `manager.insert` reads each row back on MySQL to fill in its defaults,
  * one more round trip inside the transaction for values nobody reads.
@@ -182,6 +227,8 @@ export class ProviderKeyStore {
     private readonly keyring: Keyring,
     /** Records a webhook event in the transaction of the change it reports. */
     private readonly publish: PublishWebhook = NO_WEBHOOKS,
+    /** Tells the platform when a change leaves the account's AI tasks without a route. */
+    private readonly guardRoute: RouteGuard = NO_ROUTE_GUARD,
   ) {
     const metadata = dataSource.getMetadata(ProviderKey);
     const column = (name: keyof ProviderKey) => metadata.findColumnWithPropertyName(name)!;
@@ -244,8 +291,13 @@ export class ProviderKeyStore {
     });
   }
 
+  /** The account's keys as routing's rule reads them, in `manager`'s transaction (the route guard). */
+  routeKeys(manager: EntityManager, accountId: string): Promise<RouteKey[]> {
+    return manager.find(ProviderKey, { select: [...ROUTING_COLUMNS, 'lastFour'], where: { accountId } });
+  }
+
   /** The plaintext of a stored key. Throws KeyDecryptionError when it cannot be opened. */
-  open(key: ProviderKey): string {
+  open(key: Pick<ProviderKey, (typeof SEALED_COLUMNS)[number] | 'accountId' | 'provider' | 'id'>): string {
     return openKey(key, bindingOf(key), this.keyring);
   }
 
@@ -331,22 +383,44 @@ export class ProviderKeyStore {
     columns: TestedColumns,
     actorId: string,
   ): Promise<PublicProviderKey | null> {
-    // A passing test puts a key back into routing: any cooldown ends with it.
-    const passed =
-      columns.health === KeyHealth.VALID
-        ? { coolingDownUntil: null, transientFailures: 0, transientSince: null }
-        : {};
-    const changes = { ...columns, ...passed, updatedAt: new Date() }; // set here: the answer needs no read-back
-    return inTransaction(this.dataSource, async (manager) => {
-      const updated = await manager.update(
-        ProviderKey,
-        { id: tested.id, accountId: tested.accountId, version: tested.version },
-        changes,
-      );
-      if (!updated.affected) return this.findPublic(tested.accountId, tested.provider, manager);
-      await this.record(manager, tested, ProviderKeyAction.TESTED, actorId, columns.health);
-      return { ...tested, ...changes };
+    const changes = { ...columns, ...passedColumns(columns), updatedAt: new Date() }; // no read-back
+    return inTransaction(this.dataSource, (manager) =>
+      this.guardRoute(manager, tested.accountId, actorId, async () => {
+        const where = { id: tested.id, accountId: tested.accountId, version: tested.version };
+        const previous = await this.lockedHealth(manager, where);
+        if (previous === undefined) return this.findPublic(tested.accountId, tested.provider, manager);
+        await manager.update(ProviderKey, where, changes);
+        await this.record(manager, tested, ProviderKeyAction.TESTED, actorId, columns.health);
+        await this.publishHealthChange(manager, tested, columns.health, previous, actorId);
+        return { ...tested, ...changes };
+      }),
+    );
+  }
+
+  /** The health of the row `where` names, locked for the transaction; undefined when there is none. */
+  private async lockedHealth(
+    manager: EntityManager,
+    where: Pick<ProviderKey, 'id' | 'accountId' | 'version'> & { claimedBy?: string },
+  ): Promise<KeyHealth | undefined> {
+    const row = await manager.findOne(ProviderKey, {
+      select: ['id', 'health'],
+      where,
+      // SQLite runs one write transaction at a time (db/transaction.ts) and has no row locks.
+      ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
     });
+    return row?.health;
+  }
+
+  /** provider_key.health_changed, when the health did change. */
+  private async publishHealthChange(
+    manager: EntityManager,
+    key: Parameters<typeof keyEvent>[0],
+    health: KeyHealth,
+    previous: KeyHealth,
+    actorId: string,
+  ): Promise<void> {
+    if (health === previous) return;
+    await this.publish(manager, 'provider_key.health_changed', keyEvent(key, health, previous, actorId));
   }
 
   /**
@@ -360,7 +434,9 @@ export class ProviderKeyStore {
     actorId: string,
   ): Promise<PublicProviderKey | null> {
     return inTransaction(this.dataSource, async (manager) => {
-      const updated = await manager.update(ProviderKey, { accountId, provider }, details);
+      // A new expiry gets its own reminders.
+      const changes = details.expiresAt !== undefined ? { ...details, expiryNotified: 0 } : details;
+      const updated = await manager.update(ProviderKey, { accountId, provider }, changes);
       if (!updated.affected) return null;
       const key = await this.findPublic(accountId, provider, manager);
       if (key) await this.record(manager, key, ProviderKeyAction.UPDATED, actorId);
@@ -394,6 +470,9 @@ export class ProviderKeyStore {
         ...replacement,
         lastFour: apiKey.slice(-4),
         version: locked.version + 1,
+        // A new key: its own expiry reminders and monitor schedule; a claim on the old one is void.
+        expiryNotified: 0,
+        claimedBy: null,
       };
       // The version condition makes a lost update impossible even where row locks are not available.
       const updated = await manager.update(ProviderKey, { id: locked.id, version: locked.version }, changes);
@@ -414,50 +493,61 @@ export class ProviderKeyStore {
    * outlives the row in the table (what logs and backups keep: README, "What a removal leaves behind").
    */
   async remove(accountId: string, provider: AiProvider, actorId: string): Promise<string | undefined> {
+    return inTransaction(this.dataSource, (manager) =>
+      this.guardRoute(manager, accountId, actorId, () =>
+        this.removeIn(manager, accountId, provider, actorId),
+      ),
+    );
+  }
+
+  private async removeIn(
+    manager: EntityManager,
+    accountId: string,
+    provider: AiProvider,
+    actorId: string,
+  ): Promise<string | undefined> {
     const params = [accountId, provider];
-    const dialect = dialectOf(this.dataSource);
+    const dialect = dialectOf(manager);
     const zeros = (column: string) => () =>
       dialect === 'sqlite' ? `zeroblob(length(${column}))` : `REPEAT(X'00', LENGTH(${column}))`;
-    return inTransaction(this.dataSource, async (manager) => {
-      // The update also locks the row (SQLite: write transactions run one at a time), so the audit row
-      // and the id below are of the key this removes, whatever other requests do meanwhile.
-      const overwritten = await manager
-        .createQueryBuilder()
-        .update(ProviderKey)
-        .set({
-          ciphertext: zeros('ciphertext'),
-          iv: zeros('iv'),
-          tag: zeros('auth_tag'),
-          wrappedKey: zeros('wrapped_key'),
-        })
-        .where({ accountId, provider })
-        .updateEntity(false)
-        .execute();
-      if (!overwritten.affected) return undefined;
-      await manager.query(
-        `INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health)
-         SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?`,
-        [ProviderKeyAction.REMOVED, actorId, ...params],
-      );
-      await manager.query(
-        'DELETE FROM provider_key_usage WHERE key_id IN (SELECT id FROM provider_keys WHERE account_id = ? AND provider = ?)',
-        params,
-      );
-      // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING.
-      const where = 'FROM provider_keys WHERE account_id = ? AND provider = ?';
-      const columns = 'id, last_four, health, version';
-      type Removed = { id: string; last_four: string; health: KeyHealth; version: number };
-      let row: Removed;
-      if (dialect === 'mysql') {
-        [row] = await manager.query<Removed[]>(`SELECT ${columns} ${where}`, params);
-        await manager.query(`DELETE ${where}`, params);
-      } else {
-        [row] = await manager.query<Removed[]>(`DELETE ${where} RETURNING ${columns}`, params);
-      }
-      const removed = { ...row, accountId, provider, lastFour: row.last_four };
-      await this.publish(manager, 'provider_key.removed', keyEvent(removed, null, row.health, actorId));
-      return row.id;
-    });
+    // The update also locks the row (SQLite: write transactions run one at a time), so the audit row
+    // and the id below are of the key this removes, whatever other requests do meanwhile.
+    const overwritten = await manager
+      .createQueryBuilder()
+      .update(ProviderKey)
+      .set({
+        ciphertext: zeros('ciphertext'),
+        iv: zeros('iv'),
+        tag: zeros('auth_tag'),
+        wrappedKey: zeros('wrapped_key'),
+      })
+      .where({ accountId, provider })
+      .updateEntity(false)
+      .execute();
+    if (!overwritten.affected) return undefined;
+    await manager.query(
+      `INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health)
+       SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?`,
+      [ProviderKeyAction.REMOVED, actorId, ...params],
+    );
+    await manager.query(
+      'DELETE FROM provider_key_usage WHERE key_id IN (SELECT id FROM provider_keys WHERE account_id = ? AND provider = ?)',
+      params,
+    );
+    // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING.
+    const where = 'FROM provider_keys WHERE account_id = ? AND provider = ?';
+    const columns = 'id, last_four, health, version';
+    type Removed = { id: string; last_four: string; health: KeyHealth; version: number };
+    let row: Removed;
+    if (dialect === 'mysql') {
+      [row] = await manager.query<Removed[]>(`SELECT ${columns} ${where}`, params);
+      await manager.query(`DELETE ${where}`, params);
+    } else {
+      [row] = await manager.query<Removed[]>(`DELETE ${where} RETURNING ${columns}`, params);
+    }
+    const removed = { ...row, accountId, provider, lastFour: row.last_four };
+    await this.publish(manager, 'provider_key.removed', keyEvent(removed, null, row.health, actorId));
+    return row.id;
   }
 
   private async record(
@@ -492,19 +582,22 @@ export class ProviderKeyStore {
     messageFor: (provider: AiProvider) => string,
     actorId: string,
   ): Promise<ReportEffect> {
-    return inTransaction(this.dataSource, async (manager) => {
-      const row = await manager.findOne(ProviderKey, {
-        select: ['id', 'accountId', 'provider', 'lastFour', 'health', 'version'],
-        where: { id: key.keyId, accountId: key.accountId, version: key.keyVersion },
-        ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
-      });
-      if (!row) return 'stale';
-      if (row.health === health) return 'counted';
-      const changes = { health, lastTestMessage: messageFor(row.provider), updatedAt: new Date() };
-      await manager.update(ProviderKey, { id: row.id, version: row.version }, changes);
-      await this.record(manager, row, ProviderKeyAction.HEALTH_CHANGED, actorId, health, row.health);
-      return 'changed';
-    });
+    return inTransaction(this.dataSource, (manager) =>
+      this.guardRoute(manager, key.accountId, actorId, async () => {
+        const row = await manager.findOne(ProviderKey, {
+          select: ['id', 'accountId', 'provider', 'lastFour', 'health', 'version'],
+          where: { id: key.keyId, accountId: key.accountId, version: key.keyVersion },
+          ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+        });
+        if (!row) return 'stale';
+        if (row.health === health) return 'counted';
+        const changes = { health, lastTestMessage: messageFor(row.provider), updatedAt: new Date() };
+        await manager.update(ProviderKey, { id: row.id, version: row.version }, changes);
+        await this.record(manager, row, ProviderKeyAction.HEALTH_CHANGED, actorId, health, row.health);
+        await this.publishHealthChange(manager, row, health, row.health, actorId);
+        return 'changed';
+      }),
+    );
   }
 
   /**
@@ -599,6 +692,151 @@ export class ProviderKeyStore {
       where: { keyId, day: MoreThanOrEqual(sinceDay) },
       order: { day: 'DESC' },
     });
+  }
+
+  // ---- the key monitor and expiry reminders (src/monitor/) -------------------------------------------
+
+  /**
+   * Claims up to `limit` keys due at `now` of accounts on `plans` for `claimant`, until `now + leaseMs`:
+   * their next_check_at becomes the claim's expiry, so a claim whose replica died is due again then. On
+   * MySQL/MariaDB the due rows are read FOR UPDATE SKIP LOCKED, so replicas claiming at once take
+   * different keys; SQLite serves one process, whose write transactions run one at a time.
+   */
+  claimDue(
+    now: Date,
+    limit: number,
+    leaseMs: number,
+    claimant: string,
+    plans: readonly string[],
+  ): Promise<ClaimedKey[]> {
+    return inTransaction(this.dataSource, async (manager) => {
+      let due = manager
+        .getRepository(ProviderKey)
+        .createQueryBuilder('k')
+        .select(
+          [...ROUTING_COLUMNS, ...SEALED_COLUMNS, 'lastFour', 'lastTestedAt'].map((name) => `k.${name}`),
+        )
+        .where('(k.nextCheckAt IS NULL OR k.nextCheckAt <= :now)', { now })
+        .andWhere('k.accountId IN (SELECT a.id FROM accounts a WHERE a.plan IN (:...plans))', { plans })
+        .orderBy('k.nextCheckAt', 'ASC')
+        .limit(limit);
+      if (dialectOf(manager) !== 'sqlite') due = due.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const rows = await due.getMany();
+      if (rows.length === 0) return [];
+      await manager
+        .createQueryBuilder()
+        .update(ProviderKey)
+        .set({ claimedBy: claimant, nextCheckAt: new Date(now.getTime() + leaseMs) })
+        .where({ id: In(rows.map((row) => row.id)) })
+        .updateEntity(false)
+        .execute();
+      return rows.map((row) => ({ ...row, claimedBy: claimant }));
+    });
+  }
+
+  /**
+   * When the longest-overdue key of accounts on `plans` was due (a lapsed claim counts: it is due
+   * again); undefined when none is. For the monitor's lag metric: one index range, read to its first row.
+   */
+  async oldestDue(now: Date, plans: readonly string[]): Promise<Date | undefined> {
+    const key = await this.dataSource
+      .getRepository(ProviderKey)
+      .createQueryBuilder('k')
+      .select(['k.id', 'k.nextCheckAt'])
+      .where('k.nextCheckAt <= :now', { now })
+      .andWhere('k.accountId IN (SELECT a.id FROM accounts a WHERE a.plan IN (:...plans))', { plans })
+      .orderBy('k.nextCheckAt', 'ASC')
+      .limit(1)
+      .getOne();
+    return key?.nextCheckAt ?? undefined;
+  }
+
+  /**
+   * A monitor test's result, if the claim still holds (the key was not rotated or removed, and no other
+   * replica took it over): the tested columns, the next test, the claim cleared; a HEALTH_CHANGED event
+   * and webhook only when the health changed. Whether it was recorded.
+   */
+  async recordMonitorTest(claimed: ClaimedKey, columns: TestedColumns, nextCheckAt: Date): Promise<boolean> {
+    const { id, accountId, version, claimedBy } = claimed;
+    return inTransaction(this.dataSource, (manager) =>
+      this.guardRoute(manager, accountId, MONITOR_ACTOR, async () => {
+        const where = { id, accountId, version, claimedBy };
+        const previous = await this.lockedHealth(manager, where);
+        if (previous === undefined) return false;
+        const changes = { ...columns, ...passedColumns(columns), nextCheckAt, claimedBy: null };
+        await manager.update(ProviderKey, where, changes);
+        if (previous !== columns.health) {
+          const action = ProviderKeyAction.HEALTH_CHANGED;
+          await this.record(manager, claimed, action, MONITOR_ACTOR, columns.health, previous);
+          await this.publishHealthChange(manager, claimed, columns.health, previous, MONITOR_ACTOR);
+        }
+        return true;
+      }),
+    );
+  }
+
+  /** Gives claimed keys back untested, due at `dueAt` (now: for whichever replica is next). */
+  async releaseClaims(keys: readonly ClaimedKey[], dueAt: Date): Promise<void> {
+    for (const { id, claimedBy } of keys) {
+      await inTransaction(this.dataSource, (manager) =>
+        manager.update(ProviderKey, { id, claimedBy }, { claimedBy: null, nextCheckAt: dueAt }),
+      );
+    }
+  }
+
+  /**
+   * Up to `limit` keys with a reminder due: those within `stages[i]` of their expiry (a time bound per
+   * stage, stage i + 1) with fewer than i + 1 reminders sent. One indexed range per stage.
+   */
+  dueExpiries(bounds: readonly Date[], limit: number): Promise<ExpiringKey[]> {
+    const query = this.dataSource
+      .getRepository(ProviderKey)
+      .createQueryBuilder('k')
+      .select(['k.id', 'k.accountId', 'k.provider', 'k.lastFour', 'k.health', 'k.version'])
+      .addSelect(['k.expiresAt', 'k.expiryNotified']);
+    bounds.forEach((bound, stage) => {
+      const clause = `(k.expiryNotified < :stage${stage} AND k.expiresAt <= :bound${stage})`;
+      const params = { [`stage${stage}`]: stage + 1, [`bound${stage}`]: bound };
+      query.orWhere(clause, params);
+    });
+    return query.orderBy('k.expiresAt', 'ASC').limit(limit).getMany() as Promise<ExpiringKey[]>;
+  }
+
+  /**
+   * Sends the reminder of `stage` for `key` (webhook `type` with `extra` fields), exactly once: only while
+   * its expiry and the reminders sent are still as read. The expiry itself (`expired`) is judged against
+   * routing just before it. Whether this call sent it.
+   */
+  async recordExpiryNotice(
+    key: ExpiringKey,
+    stage: number,
+    type: WebhookEventType,
+    extra: Record<string, string | number>,
+    expired: boolean,
+  ): Promise<boolean> {
+    const { id, expiresAt, expiryNotified } = key;
+    const justBefore = expired ? new Date(expiresAt.getTime() - 1) : undefined;
+    return inTransaction(this.dataSource, (manager) =>
+      this.guardRoute(
+        manager,
+        key.accountId,
+        MONITOR_ACTOR,
+        async () => {
+          const updated = await manager
+            .createQueryBuilder()
+            .update(ProviderKey)
+            .set({ expiryNotified: stage })
+            .where({ id, expiresAt, expiryNotified })
+            .updateEntity(false)
+            .execute();
+          if (!updated.affected) return false;
+          const data = { ...keyEvent(key, key.health, null, MONITOR_ACTOR), ...extra };
+          await this.publish(manager, type, data);
+          return true;
+        },
+        justBefore,
+      ),
+    );
   }
 
   // ---- master key versions (keys:status, keys:rewrap, start-up and /readyz) ------------------------

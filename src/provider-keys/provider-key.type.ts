@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BillingMode, billingModeFor } from '../accounts/billing-mode.enum';
-import { Plan } from '../accounts/plan.enum';
+import { Plan, planAllowsByok } from '../accounts/plan.enum';
 import { badUserInput } from '../graphql/errors';
 import { MaskedKeyScalar } from '../graphql/masked-key.scalar';
 import { AiProvider } from '../providers/ai-provider.enum';
@@ -76,6 +76,13 @@ export class ProviderKeyType {
   })
   expiresAt: Date | null;
 
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When the key monitor tests the key next (null when the monitor is off, or the plan is below GROWTH).',
+  })
+  nextCheckAt: Date | null;
+
   @Field(() => [String], {
     description:
       "The model ids the key's last passing test listed ([] before one): what updateAiSettings may choose from.",
@@ -117,6 +124,8 @@ export function toProviderKeyType(key: PublicProviderKey, plan: Plan): ProviderK
     lastUsedAt: key.lastUsedAt,
     coolingDownUntil: key.coolingDownUntil,
     expiresAt: key.expiresAt,
+    // Keys below GROWTH are kept but never tested.
+    nextCheckAt: planAllowsByok(plan) ? key.nextCheckAt : null,
     availableModels: key.availableModels ?? [],
   };
 }

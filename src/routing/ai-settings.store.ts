@@ -1,7 +1,8 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AccountPart, Row } from '../accounts/account-part';
-import { dialectOf } from '../db/dialect';
+import { lockAccount } from '../accounts/account.store';
 import { inTransaction } from '../db/transaction';
+import { NO_ROUTE_GUARD, type RouteGuard } from '../webhooks/webhook-events';
 import { AiProvider } from '../providers/ai-provider.enum';
 import { AccountAiSettings, TaskModelChoice } from './ai-settings.entity';
 import { AiSettingsEvent } from './ai-settings-event.entity';
@@ -33,6 +34,12 @@ function fromRow(row: Row | undefined): AiSettingsValues {
   };
 }
 
+const valuesOf = (row: AccountAiSettings): AiSettingsValues => ({
+  providerOrder: withEveryProvider(row.providerOrder),
+  builtInFallback: row.builtInFallback,
+  taskModels: row.taskModels,
+});
+
 function changesBetween(before: AiSettingsValues, after: AiSettingsValues): SettingsChanges {
   const changes: SettingsChanges = {};
   for (const name of Object.keys(DEFAULT_SETTINGS) as (keyof AiSettingsValues)[]) {
@@ -52,7 +59,17 @@ export class AiSettingsStore {
     read: (rows) => ({ settings: fromRow(rows[0]) }),
   };
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** Tells the platform when a change (the built-in fallback turned off) leaves no route. */
+    private readonly guardRoute: RouteGuard = NO_ROUTE_GUARD,
+  ) {}
+
+  /** The account's settings as stored now, in `manager`'s transaction (the route guard). */
+  async read(manager: EntityManager, accountId: string): Promise<AiSettingsValues> {
+    const row = await manager.findOne(AccountAiSettings, { where: { accountId } });
+    return row ? valuesOf(row) : DEFAULT_SETTINGS;
+  }
 
   /**
    * Applies `change` to the settings as stored now and stores the result, with an audit row naming the
@@ -64,30 +81,22 @@ export class AiSettingsStore {
     change: (current: AiSettingsValues) => AiSettingsValues,
     actorId: string,
   ): Promise<AiSettingsValues> {
-    return inTransaction(this.dataSource, async (manager) => {
-      // SQLite runs one write transaction at a time (db/transaction.ts) and has no row locks.
-      if (dialectOf(manager) !== 'sqlite') {
-        await manager.query('SELECT id FROM accounts WHERE id = ? FOR UPDATE', [accountId]);
-      }
-      const row = await manager.findOne(AccountAiSettings, { where: { accountId } });
-      const current: AiSettingsValues = row
-        ? {
-            providerOrder: withEveryProvider(row.providerOrder),
-            builtInFallback: row.builtInFallback,
-            taskModels: row.taskModels,
-          }
-        : DEFAULT_SETTINGS;
-      const { providerOrder, builtInFallback, taskModels } = change(current);
-      const next = { providerOrder: [...providerOrder], builtInFallback, taskModels: [...taskModels] };
-      const changes = changesBetween(current, next);
-      if (Object.keys(changes).length === 0) return current;
-      await manager
-        .getRepository(AccountAiSettings)
-        .upsert({ accountId, ...next, updatedBy: actorId }, ['accountId']);
-      await manager
-        .getRepository(AiSettingsEvent)
-        .insert({ accountId, actorId, changes: JSON.stringify(changes) });
-      return next;
-    });
+    return inTransaction(this.dataSource, (manager) =>
+      this.guardRoute(manager, accountId, actorId, async () => {
+        await lockAccount(manager, accountId);
+        const current = await this.read(manager, accountId);
+        const { providerOrder, builtInFallback, taskModels } = change(current);
+        const next = { providerOrder: [...providerOrder], builtInFallback, taskModels: [...taskModels] };
+        const changes = changesBetween(current, next);
+        if (Object.keys(changes).length === 0) return current;
+        await manager
+          .getRepository(AccountAiSettings)
+          .upsert({ accountId, ...next, updatedBy: actorId }, ['accountId']);
+        await manager
+          .getRepository(AiSettingsEvent)
+          .insert({ accountId, actorId, changes: JSON.stringify(changes) });
+        return next;
+      }),
+    );
   }
 }

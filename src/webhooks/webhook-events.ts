@@ -53,3 +53,21 @@ export type PublishWebhook = (
 
 /** What a capability is handed when WEBHOOK_URL is not set: no outbox rows that nobody would deliver. */
 export const NO_WEBHOOKS: PublishWebhook = () => Promise.resolve();
+
+/**
+ * Runs `change` inside the transaction `manager` runs, and records `ai_route.unavailable` when the
+ * account's AI tasks had a route before it and have none after (keys stored, none usable, built-in
+ * fallback off): once per transition, whatever the number of requests that meet it later. `before` is
+ * the time the earlier state is judged at (an expiry: just before it); the change is judged at now.
+ * The composition root builds it from routing's rule; capabilities that change keys or settings call it.
+ */
+export type RouteGuard = <T>(
+  manager: EntityManager,
+  accountId: string,
+  actorId: string,
+  change: () => Promise<T>,
+  before?: Date,
+) => Promise<T>;
+
+/** No webhooks: nobody to tell, so nothing to read. */
+export const NO_ROUTE_GUARD: RouteGuard = (_manager, _accountId, _actorId, change) => change();

@@ -1,5 +1,6 @@
 import { AddProviderKeyDocument, MeDocument, TestProviderKeyDocument } from '../generated/graphql';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { makeKey } from '../support/fake-providers';
 import { SECRET } from '../support/webhook-receiver';
 import { DATABASES, startTestApp, TestApp } from '../support/test-app';
@@ -124,7 +125,9 @@ describe.each(DATABASES)('metrics [%s]', (database) => {
 
 describe('metrics on METRICS_PORT', () => {
   it('serves /metrics there only: not on the internal listener, not on the public one', async () => {
-    const app = await startTestApp('sqlite', { env: { INTERNAL_PORT: '0', METRICS_PORT: '0' } });
+    const app = await startTestApp('sqlite', {
+      env: { INTERNAL_PORT: '0', METRICS_PORT: '0', KEY_MONITOR: 'off' },
+    });
     try {
       expect(app.metricsUrl).not.toBe(app.internalUrl);
       const text = await scrape(app.metricsUrl!);
@@ -134,6 +137,37 @@ describe('metrics on METRICS_PORT', () => {
       for (const base of [app.internalUrl!, app.url])
         expect((await fetch(`${base}/metrics`)).status).toBe(404);
       expect((await fetch(`${app.metricsUrl}/other`)).status).toBe(404);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe.each(DATABASES)('the monitor lag [%s]', (database) => {
+  it('is the age of the most overdue key of a GROWTH account, read from the database', async () => {
+    // The default interval (24 h) polls every 60 s: between polls, an overdue key stays overdue.
+    const app = await startTestApp(database, { env: { INTERNAL_PORT: '0' } });
+    try {
+      const alice = await app.token('user_alice', 'acct_acme');
+      const added = await app.gql(
+        AddProviderKeyDocument,
+        { input: { provider: OPENAI, apiKey: makeKey(OPENAI, 'VALID', 6) } },
+        alice,
+      );
+      expect(added.errors).toBeUndefined();
+      const lag = async () => sample(await scrape(app.internalUrl!), 'byok_monitor_lag_seconds');
+      expect(await lag()).toBe(0);
+
+      await app.dataSource
+        .getRepository(ProviderKey)
+        .update({ accountId: 'acct_acme' }, { nextCheckAt: new Date(Date.now() - 3_600_000) });
+      const late = (await lag())!;
+      expect(late).toBeGreaterThanOrEqual(3_590);
+      expect(late).toBeLessThan(3_700);
+
+      // A STARTER account's keys are not tested, so they are never late.
+      await app.dataSource.query("UPDATE accounts SET plan = 'STARTER' WHERE id = 'acct_acme'");
+      expect(await lag()).toBe(0);
     } finally {
       await app.stop();
     }
