@@ -94,9 +94,8 @@ async function checkReadiness(
   keyring: Keyring,
 ): Promise<void> {
   await compareMasterKeyChecks(dataSource, keyring);
-  const missing = [...(await store.countByMasterKeyVersion()).keys()].filter(
-    (version) => !keyring.has(version),
-  );
+  // Index seeks, one per stored version: no scan of provider_keys, however many keys are stored.
+  const missing = (await store.storedMasterKeyVersions()).filter((version) => !keyring.has(version));
   if (missing.length)
     throw new Error(
       `stored keys need master key version(s) ${missing.join(', ')}, which BYOK_MASTER_KEYS lacks`,

@@ -16,6 +16,7 @@ import { MasterKeyChecks1732600000002 } from '../../migrations/1732600000002-mas
 import { KeyUseAndHealth1732600000010 } from '../../migrations/1732600000010-key-use-and-health';
 import { AiSettings1732600000300 } from '../../migrations/1732600000300-ai-settings';
 import { WebhookDeliveries1732600000200 } from '../../migrations/1732600000200-webhook-deliveries';
+import { KeyVersionIndex1732600000600 } from '../../migrations/1732600000600-key-version-index';
 
 // Every table of the service: the capabilities' entities and the migrations that create them, in order.
 
@@ -38,6 +39,7 @@ export const SCHEMA: DatabaseSchema = {
     KeyUseAndHealth1732600000010,
     WebhookDeliveries1732600000200,
     AiSettings1732600000300,
+    KeyVersionIndex1732600000600,
   ],
 };
 

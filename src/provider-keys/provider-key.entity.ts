@@ -13,6 +13,7 @@ const JSON_LIST = {
 
 @Entity('provider_keys')
 @Index('UQ_provider_keys_account_provider', ['accountId', 'provider'], { unique: true })
+@Index('IDX_provider_keys_master_key_version', ['masterKeyVersion', 'id'])
 export class ProviderKey {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

@@ -615,6 +615,26 @@ export class ProviderKeyStore {
     return new Map(rows.map((row) => [Number(row.version), Number(row.keys)]));
   }
 
+  /**
+   * The master key versions stored keys are under, lowest first, without reading the keys: one seek of
+   * IDX_provider_keys_master_key_version per version found, plus one that finds none (/readyz calls it
+   * every few seconds, and it costs the same with a million keys as with ten). Stops after `limit`
+   * versions: a keyring holds a handful, and more than that is already reason enough to refuse.
+   */
+  async storedMasterKeyVersions(limit = 100): Promise<number[]> {
+    const versions: number[] = [];
+    for (let after = Number.MIN_SAFE_INTEGER; versions.length < limit;) {
+      const [row] = await this.dataSource.query<{ version: number | string }[]>(
+        'SELECT master_key_version AS version FROM provider_keys WHERE master_key_version > ? ORDER BY master_key_version LIMIT 1',
+        [after],
+      );
+      if (!row) break;
+      after = Number(row.version);
+      versions.push(after);
+    }
+    return versions;
+  }
+
   /** Whether the keyring's key of `version` opens one of a few keys stored under it (none stored: true). */
   async opensStoredKeys(version: number, samples: number): Promise<boolean> {
     const keys = await this.dataSource.getRepository(ProviderKey).find({
