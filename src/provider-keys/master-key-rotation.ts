@@ -7,9 +7,7 @@ import { ProviderKeyStore } from './provider-key.store';
 // The master keys as the database knows them. Each version's check value is recorded when it is first
 // used, so a wrong key under a known version stops start-up instead of showing keys VALID that no call
 // can open. Master key rotation: every stored data key is re-wrapped under the keyring's newest version.
-// The provider keys themselves are never decrypted. Each row is one conditional UPDATE (the store's
-// writeRewrapBatch), so a run killed at any point leaves every row readable under its old or its new
-// version, and running again finishes.
+// The provider keys themselves are never decrypted (rewrapAll below).
 
 /** Stored keys a version's key must open (any one of them) before its check value is first recorded. */
 const PROBES = 3;
@@ -89,26 +87,67 @@ export async function keyStatus(store: ProviderKeyStore, keyring: Keyring): Prom
 }
 
 export interface RewrapProgress {
+  /** Keys behind the current version when the run started: counted once, never per batch. */
+  total: number;
   rewrapped: number;
+  /** Rows changed between their read and their write (a rotation meanwhile), left for a later pass. */
   skipped: number;
+  /** During the run, total less the keys handled; at the end, the keys still behind, counted again. */
   remaining: number;
+  /** Keys handled per second so far. */
+  rate: number;
+  /** At that rate, the seconds left; NaN before the first batch. */
+  secondsLeft: number;
 }
 
+/** Passes over the keys behind: a key skipped because it changed meanwhile is tried again in the next. */
+const REWRAP_PASSES = 3;
+
+/**
+ * Moves every stored key behind the current master key version to it, `batchSize` at a time: each old
+ * version's keys in id order (keyset pagination on IDX_provider_keys_master_key_version), each batch
+ * re-wrapped in memory and written by the store's writeRewrapBatch. A run killed at any point leaves
+ * every row readable under its old or its new version, and the next run starts with the keys behind.
+ */
 export async function rewrapAll(
   store: ProviderKeyStore,
-  options: { batchSize: number; onBatch?: (progress: RewrapProgress) => void },
+  keyring: Keyring,
+  options: { batchSize: number; onBatch?: (progress: RewrapProgress) => void; now?: () => number },
 ): Promise<RewrapProgress> {
-  const progress: RewrapProgress = { rewrapped: 0, skipped: 0, remaining: 0 };
-  let afterId = '';
-  for (;;) {
-    const batch = await store.readRewrapBatch(afterId, options.batchSize);
-    if (batch.length === 0) break;
-    const { rewrapped, skipped } = await store.writeRewrapBatch(batch);
-    progress.rewrapped += rewrapped;
-    progress.skipped += skipped;
-    afterId = batch[batch.length - 1].id;
-    progress.remaining = await store.countBehind();
-    options.onBatch?.({ ...progress });
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const total = await store.countBehind();
+  const progress: RewrapProgress = {
+    total,
+    rewrapped: 0,
+    skipped: 0,
+    remaining: total,
+    rate: 0,
+    secondsLeft: NaN,
+  };
+  for (let pass = 0; pass < REWRAP_PASSES; pass += 1) {
+    const old = (await store.storedMasterKeyVersions()).filter((version) => version < keyring.currentVersion);
+    let skipped = 0;
+    for (const version of old) {
+      // Ends: afterId grows with every batch, and a batch shorter than asked is the version's last.
+      for (let afterId = ''; ;) {
+        const batch = await store.readRewrapBatch(version, afterId, options.batchSize);
+        if (batch.length === 0) break;
+        const written = await store.writeRewrapBatch(batch);
+        progress.rewrapped += written.rewrapped;
+        skipped += written.skipped;
+        const handled = progress.rewrapped + skipped;
+        progress.remaining = Math.max(0, total - handled);
+        progress.rate = handled / Math.max((now() - started) / 1000, 1e-3);
+        progress.secondsLeft = progress.remaining / progress.rate;
+        progress.skipped = skipped;
+        options.onBatch?.({ ...progress });
+        if (batch.length < options.batchSize) break;
+        afterId = batch[batch.length - 1].id;
+      }
+    }
+    progress.skipped = skipped;
+    if (skipped === 0) break;
   }
   progress.remaining = await store.countBehind();
   return progress;

@@ -91,6 +91,9 @@ export type RewrapCandidate = Pick<
   'id' | 'accountId' | 'provider' | 'wrappedKey' | 'masterKeyVersion' | 'version'
 >;
 
+/** Keys re-wrapped by one UPDATE: a few hundred kilobytes of statement, well under any packet limit. */
+const REWRAP_STATEMENT_ROWS = 1_000;
+
 /** What routing reads of a key to decide whether it serves, and to hand it out. */
 const ROUTING_COLUMNS = [
   'id',
@@ -645,22 +648,24 @@ export class ProviderKeyStore {
     return keys.length === 0 || keys.some((key) => opensDataKey(key, bindingOf(key), this.keyring));
   }
 
+  /** How many stored keys are behind the current master key version (keys:rewrap counts once, at its start). */
   countBehind(): Promise<number> {
     return this.dataSource
       .getRepository(ProviderKey)
       .countBy({ masterKeyVersion: LessThan(this.keyring.currentVersion) });
   }
 
-  /** Up to `batchSize` keys behind the current master key version, after `afterId` in id order. */
-  readRewrapBatch(afterId: string, batchSize: number): Promise<RewrapCandidate[]> {
+  /**
+   * Up to `batchSize` keys under master key version `version`, after `afterId` in id order: a range of
+   * IDX_provider_keys_master_key_version (master_key_version, id), so each batch costs the same wherever
+   * it is in the table and a run resumed after a kill starts where the keys behind are.
+   */
+  readRewrapBatch(version: number, afterId: string, batchSize: number): Promise<RewrapCandidate[]> {
     return this.dataSource
       .getRepository(ProviderKey)
       .createQueryBuilder('k')
       .select(['k.id', 'k.accountId', 'k.provider', 'k.wrappedKey', 'k.masterKeyVersion', 'k.version'])
-      .where('k.masterKeyVersion < :target AND k.id > :afterId', {
-        target: this.keyring.currentVersion,
-        afterId,
-      })
+      .where('k.masterKeyVersion = :version AND k.id > :afterId', { version, afterId })
       .orderBy('k.id', 'ASC')
       .take(batchSize)
       .getMany();
@@ -672,18 +677,46 @@ export class ProviderKeyStore {
    * keep the old master key version (a replica that does not know the new one yet): the re-wrap of the
    * old data key would then sit beside a ciphertext it cannot open, and the key would be lost. So the
    * condition is the key's version (every rotation bumps it) and the wrapped key itself; such a row is
-   * skipped and the next run moves it.
+   * skipped and a later pass moves it. One UPDATE joined to the batch's rows per REWRAP_STATEMENT_ROWS
+   * keys, in one transaction; updated_at is kept (the key as its admin sees it did not change).
    */
   async writeRewrapBatch(batch: readonly RewrapCandidate[]): Promise<{ rewrapped: number; skipped: number }> {
-    const repository = this.dataSource.getRepository(ProviderKey);
-    const counts = { rewrapped: 0, skipped: 0 };
-    for (const key of batch) {
-      const rewrapped = rewrapKey(key, bindingOf(key), this.keyring);
-      const { id, version, masterKeyVersion, wrappedKey } = key;
-      const result = await repository.update({ id, version, masterKeyVersion, wrappedKey }, rewrapped);
-      if (result.affected) counts.rewrapped += 1;
-      else counts.skipped += 1;
-    }
-    return counts;
+    const dialect = dialectOf(this.dataSource);
+    const target = this.keyring.currentVersion;
+    const rows = batch.map((key) => ({ key, rewrapped: rewrapKey(key, bindingOf(key), this.keyring) }));
+    const rewrapped = await inTransaction(this.dataSource, async (manager) => {
+      let affected = 0;
+      for (let start = 0; start < rows.length; start += REWRAP_STATEMENT_ROWS) {
+        const chunk = rows.slice(start, start + REWRAP_STATEMENT_ROWS);
+        const values = chunk.flatMap(({ key, rewrapped }) => [
+          key.id,
+          key.version,
+          key.masterKeyVersion,
+          key.wrappedKey,
+          rewrapped.wrappedKey,
+        ]);
+        // The rows as read, joined by primary key: each is one seek, whatever the size of the table.
+        const sql =
+          dialect === 'sqlite'
+            ? `UPDATE provider_keys SET wrapped_key = n.column5, master_key_version = ?
+               FROM (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}) AS n
+               WHERE provider_keys.id = n.column1 AND provider_keys.version = n.column2
+                 AND provider_keys.master_key_version = n.column3 AND provider_keys.wrapped_key = n.column4`
+            : `UPDATE (${chunk
+                .map((_, i) =>
+                  i === 0
+                    ? 'SELECT ? AS id, ? AS version, ? AS mkv, ? AS old_key, ? AS new_key'
+                    : 'SELECT ?, ?, ?, ?, ?',
+                )
+                .join(' UNION ALL ')}) n STRAIGHT_JOIN provider_keys k
+               ON k.id = n.id AND k.version = n.version AND k.master_key_version = n.mkv AND k.wrapped_key = n.old_key
+               SET k.wrapped_key = n.new_key, k.master_key_version = ?, k.updated_at = k.updated_at`;
+        const parameters = dialect === 'sqlite' ? [target, ...values] : [...values, target];
+        const result = await manager.queryRunner!.query(sql, parameters, true);
+        affected += result.affected ?? 0;
+      }
+      return affected;
+    });
+    return { rewrapped, skipped: batch.length - rewrapped };
   }
 }
