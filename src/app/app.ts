@@ -10,12 +10,11 @@ import { IdentityLoader } from '../auth/viewer';
 import { Config, InternalConfig } from '../config';
 import { credentialsApi, INTERNAL_PREFIX } from '../credentials/credentials.api';
 import { Listener, ListenerOptions, sendJson, startListener } from '../listener';
-import { Keyring, loadKeyring } from '../crypto/keyring';
+import { loadKeyring } from '../crypto/keyring';
 import { createLogger, Logger } from '../logger';
 import { AiTask } from '../providers/ai-task.enum';
 import { ProviderSettings } from '../providers/connection-tester';
-import { compareMasterKeyChecks, verifyMasterKeys } from '../provider-keys/master-key-rotation';
-import { ProviderKeyStore } from '../provider-keys/provider-key.store';
+import { checkMasterKeysReady, verifyMasterKeys } from '../provider-keys/master-key-rotation';
 import { ResolvedCredential } from '../routing/route.service';
 import { RunningServer, startServer } from '../server';
 import { DEFAULT_WEBHOOK_TIMING, WebhookDispatcher, WebhookTiming } from '../webhooks/webhook-dispatcher';
@@ -84,24 +83,6 @@ function startInternalListener(
   });
 }
 
-/**
- * Ready only while the database answers, the keyring's keys match their recorded check values, and
- * every stored key's master key version is in the keyring.
- */
-async function checkReadiness(
-  dataSource: DataSource,
-  store: ProviderKeyStore,
-  keyring: Keyring,
-): Promise<void> {
-  await compareMasterKeyChecks(dataSource, keyring);
-  // Index seeks, one per stored version: no scan of provider_keys, however many keys are stored.
-  const missing = (await store.storedMasterKeyVersions()).filter((version) => !keyring.has(version));
-  if (missing.length)
-    throw new Error(
-      `stored keys need master key version(s) ${missing.join(', ')}, which BYOK_MASTER_KEYS lacks`,
-    );
-}
-
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = createLogger(config.logLevel, overrides.logDestination);
   const verifiers = createTokenVerifiers(config);
@@ -151,7 +132,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       }),
       plugins: [unauthenticatedPlugin()],
       logger,
-      readiness: () => checkReadiness(dataSource, store, keyring),
+      readiness: () => checkMasterKeysReady(store, keyring),
     });
     listeners.push(server);
     if (config.internal) {

@@ -49,10 +49,31 @@ export async function verifyMasterKeys(
 
 /**
  * Refuses a keyring whose key differs from a recorded check value; the versions recorded otherwise.
- * /readyz calls it too: one read of a table with a row per master key version.
  */
 export async function compareMasterKeyChecks(dataSource: DataSource, keyring: Keyring): Promise<Set<number>> {
   const checks = await dataSource.getRepository(MasterKeyCheck).find({ select: ['version', 'checkValue'] });
+  return refuseWrongMasterKeys(checks, keyring);
+}
+
+/**
+ * /readyz: ready only while the database answers, the keyring's keys match their recorded check values,
+ * and every stored key's master key version is in the keyring. One statement, no scan of the keys.
+ */
+export async function checkMasterKeysReady(store: ProviderKeyStore, keyring: Keyring): Promise<void> {
+  const { checks, keysOutside } = await store.readiness(keyring.versions);
+  refuseWrongMasterKeys(checks, keyring);
+  if (!keysOutside) return;
+  // Not ready: which versions are missing, by a few more index seeks.
+  const missing = (await store.storedMasterKeyVersions()).filter((version) => !keyring.has(version));
+  throw new Error(
+    `stored keys need master key version(s) ${missing.join(', ')}, which BYOK_MASTER_KEYS lacks`,
+  );
+}
+
+function refuseWrongMasterKeys(
+  checks: readonly Pick<MasterKeyCheck, 'version' | 'checkValue'>[],
+  keyring: Keyring,
+): Set<number> {
   for (const { version, checkValue } of checks) {
     if (keyring.has(version) && !sameHex(checkValue, masterKeyCheckValue(keyring, version))) {
       throw wrongMasterKey(
@@ -128,24 +149,35 @@ export async function rewrapAll(
   for (let pass = 0; pass < REWRAP_PASSES; pass += 1) {
     const old = (await store.storedMasterKeyVersions()).filter((version) => version < keyring.currentVersion);
     let skipped = 0;
+    // One batch's write stays in flight while the next is read and re-wrapped: the database's work and
+    // this process's cryptography overlap (two transactions at most, on rows of different batches).
+    let writing: Promise<void> = Promise.resolve();
+    const count = async (write: Promise<{ rewrapped: number; skipped: number }>) => {
+      const written = await write;
+      progress.rewrapped += written.rewrapped;
+      skipped += written.skipped;
+      const handled = progress.rewrapped + skipped;
+      progress.remaining = Math.max(0, total - handled);
+      progress.rate = handled / Math.max((now() - started) / 1000, 1e-3);
+      progress.secondsLeft = progress.remaining / progress.rate;
+      progress.skipped = skipped;
+      options.onBatch?.({ ...progress });
+    };
     for (const version of old) {
       // Ends: afterId grows with every batch, and a batch shorter than asked is the version's last.
       for (let afterId = ''; ;) {
         const batch = await store.readRewrapBatch(version, afterId, options.batchSize);
         if (batch.length === 0) break;
-        const written = await store.writeRewrapBatch(batch);
-        progress.rewrapped += written.rewrapped;
-        skipped += written.skipped;
-        const handled = progress.rewrapped + skipped;
-        progress.remaining = Math.max(0, total - handled);
-        progress.rate = handled / Math.max((now() - started) / 1000, 1e-3);
-        progress.secondsLeft = progress.remaining / progress.rate;
-        progress.skipped = skipped;
-        options.onBatch?.({ ...progress });
+        const previous = writing;
+        const write = store.writeRewrapBatch(batch); // re-wraps now, writes while the loop goes on
+        write.catch(() => undefined); // its failure is thrown by `writing`, once the previous is counted
+        writing = previous.then(() => count(write));
+        await previous;
         if (batch.length < options.batchSize) break;
         afterId = batch[batch.length - 1].id;
       }
     }
+    await writing;
     progress.skipped = skipped;
     if (skipped === 0) break;
   }

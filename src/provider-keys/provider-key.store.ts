@@ -13,6 +13,7 @@ import {
 } from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { dialectOf } from '../db/dialect';
+import { writePrepared } from '../db/prepared';
 import { inTransaction } from '../db/transaction';
 import { MASK } from '../graphql/masked-key.scalar';
 import { PROVIDER_ADAPTERS } from '../providers/adapters';
@@ -22,6 +23,7 @@ import { KeyHealth } from '../providers/key-health.enum';
 import type { KeyCandidate } from '../providers/provider-adapter';
 import { NO_WEBHOOKS, type PublishWebhook, type WebhookData } from '../webhooks/webhook-events';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from './provider-key.entity';
+import type { MasterKeyCheck } from './master-key-check.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 import { ProviderKeyUsage } from './provider-key-usage.entity';
 
@@ -619,10 +621,46 @@ export class ProviderKeyStore {
   }
 
   /**
+   * What /readyz needs, in one statement (a load balancer asks every few seconds): the recorded check
+   * value of each master key version (a row per version), and whether any stored key is under a version
+   * other than `versions` (the keyring's). The latter is a derived table whose ranges (below the lowest,
+   * between two, above the highest) are seeks of IDX_provider_keys_master_key_version that stop at the
+   * first key found: it costs the same with a million stored keys as with ten.
+   */
+  async readiness(
+    versions: readonly number[],
+  ): Promise<{ checks: Pick<MasterKeyCheck, 'version' | 'checkValue'>[]; keysOutside: boolean }> {
+    const sorted = [...versions].sort((a, b) => a - b);
+    const ranges = [
+      'master_key_version < ?',
+      ...sorted.slice(1).map(() => '(master_key_version > ? AND master_key_version < ?)'),
+      'master_key_version > ?',
+    ];
+    const parameters = [
+      sorted[0],
+      ...sorted.slice(1).flatMap((version, i) => [sorted[i], version]),
+      sorted.at(-1),
+    ];
+    const rows = await this.dataSource.query<
+      { version: number | string | null; check_value: string | null }[]
+    >(
+      `SELECT master_key_version AS version, check_value FROM master_key_checks
+       UNION ALL
+       SELECT NULL, NULL FROM (SELECT 1 AS found FROM provider_keys WHERE ${ranges.join(' OR ')} LIMIT 1) outside_keyring`,
+      parameters,
+    );
+    return {
+      checks: rows
+        .filter((row) => row.version !== null)
+        .map((row) => ({ version: Number(row.version), checkValue: String(row.check_value) })),
+      keysOutside: rows.some((row) => row.version === null),
+    };
+  }
+
+  /**
    * The master key versions stored keys are under, lowest first, without reading the keys: one seek of
-   * IDX_provider_keys_master_key_version per version found, plus one that finds none (/readyz calls it
-   * every few seconds, and it costs the same with a million keys as with ten). Stops after `limit`
-   * versions: a keyring holds a handful, and more than that is already reason enough to refuse.
+   * IDX_provider_keys_master_key_version per version found, plus one that finds none. Stops after
+   * `limit` versions: a keyring holds a handful, and more than that is already reason enough to refuse.
    */
   async storedMasterKeyVersions(limit = 100): Promise<number[]> {
     const versions: number[] = [];
@@ -712,8 +750,7 @@ export class ProviderKeyStore {
                ON k.id = n.id AND k.version = n.version AND k.master_key_version = n.mkv AND k.wrapped_key = n.old_key
                SET k.wrapped_key = n.new_key, k.master_key_version = ?, k.updated_at = k.updated_at`;
         const parameters = dialect === 'sqlite' ? [target, ...values] : [...values, target];
-        const result = await manager.queryRunner!.query(sql, parameters, true);
-        affected += result.affected ?? 0;
+        affected += await writePrepared(manager, sql, parameters);
       }
       return affected;
     });
