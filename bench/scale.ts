@@ -137,6 +137,16 @@ async function seed(connection: Connection, keys: number, masterKeys: string) {
      SELECT CONCAT('msg_scale_', seq), 'provider_key.added', '{}', IF(seq % 10 = 0, 'pending', 'failed'), 1,
             NOW(6) + INTERVAL 1 HOUR, NOW(6), NOW(6) FROM seq_1_to_${WEBHOOK_ROWS}`,
   );
+  // An audit row per key, as addProviderKey leaves, and a day of use per key.
+  await connection.query(
+    `INSERT INTO provider_key_events (account_id, provider, action, actor_id, last_four, health)
+     SELECT account_id, provider, 'ADDED', created_by, last_four, health FROM provider_keys`,
+  );
+  await connection.query(
+    `INSERT INTO provider_key_usage (key_id, day, account_id, resolves, failures)
+     SELECT id, '2026-12-01', account_id, 1, 0 FROM provider_keys`,
+  );
+  await connection.query('ANALYZE TABLE provider_key_events, provider_key_usage');
   await connection.query('ANALYZE TABLE provider_keys, accounts, memberships, webhook_deliveries');
   return { seconds: (performance.now() - started) / 1000, sealPerSecond: keys / (sealMs / 1000) };
 }

@@ -444,8 +444,11 @@ export class ProviderKeyStore {
          SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?`,
         [ProviderKeyAction.REMOVED, actorId, ...params],
       );
+      // MariaDB runs a DELETE … IN (subquery) as a scan of provider_key_usage; the join form seeks by key.
       await manager.query(
-        'DELETE FROM provider_key_usage WHERE key_id IN (SELECT id FROM provider_keys WHERE account_id = ? AND provider = ?)',
+        dialect === 'sqlite'
+          ? 'DELETE FROM provider_key_usage WHERE key_id IN (SELECT id FROM provider_keys WHERE account_id = ? AND provider = ?)'
+          : 'DELETE u FROM provider_keys k JOIN provider_key_usage u ON u.key_id = k.id WHERE k.account_id = ? AND k.provider = ?',
         params,
       );
       // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING.
