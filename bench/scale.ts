@@ -50,6 +50,8 @@ for (const size of SIZES) {
 if (!Number.isInteger(REQUESTS) || REQUESTS < 10 || REQUESTS > 100_000)
   throw new Error('BENCH_SCALE_REQUESTS: expected a whole number from 10 to 100000');
 
+/** i (negative during the warm-up) onto 0 … n - 1. */
+const cycle = (i: number, n: number) => ((i % n) + n) % n;
 const account = (i: number) => `acct_scale_${String(i).padStart(7, '0')}`;
 
 interface SizeFigures {
@@ -288,7 +290,7 @@ async function runSize(keys: number): Promise<SizeFigures> {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          authorization: `Bearer ${tokens[(i + tokens.length) % tokens.length]}`,
+          authorization: `Bearer ${tokens[cycle(i, tokens.length)]}`,
         },
         body: JSON.stringify({ query }),
       }),
@@ -304,7 +306,7 @@ async function runSize(keys: number): Promise<SizeFigures> {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${serviceToken}` },
         body: JSON.stringify({
-          accountId: account(picked[(i + picked.length) % picked.length]),
+          accountId: account(picked[cycle(i, picked.length)]),
           task: 'ANALYSIS',
         }),
       }),
