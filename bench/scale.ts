@@ -426,7 +426,7 @@ async function main() {
   const text = [
     `Run by \`npm run bench:scale\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, Node ${process.version}, MariaDB over loopback TCP (innodb_buffer_pool_size as configured here). Each size in a fresh database: five keys per account, sealed by the service's envelope code under master key version 1, ${WEBHOOK_ROWS} outbox rows beside them. ${REQUESTS} requests per path, one at a time over one kept-alive connection, after a tenth as warm-up; providerKeys and resolve spread over 50 accounts across the table. keys:rewrap is the built CLI with its default batch (1,000), timed from its start to its exit, to master key version 2.`,
     '',
-    "| stored keys | seeding | /readyz p50 / p99 ms | providerKeys p50 / p99 ms | resolve p50 / p99 ms | keys:rewrap keys/s (CLI's own rate) |",
+    "| stored keys | seeding | /readyz p50 / p99 ms | floor: /healthz p50 / p99 ms | floor: SELECT 1 p50 / p99 ms | providerKeys p50 / p99 ms | resolve p50 / p99 ms | keys:rewrap keys/s (CLI's own rate) | keys:rewrap CPU µs/key: CLI + MariaDB |",
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...figures.map(
       (f) =>
