@@ -44,7 +44,7 @@ export function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return match ? Number(match[1]) : NaN;
 }
 
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+export const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 /** CPU time, user and system, that a process has used so far, in ms; NaN without a process to read. */
 export function cpuMs(pid: number | undefined): number {

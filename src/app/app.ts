@@ -11,12 +11,11 @@ import { metricsPlugin } from '../graphql/metrics.plugin';
 import { Config, InternalConfig } from '../config';
 import { credentialsApi, INTERNAL_PREFIX } from '../credentials/credentials.api';
 import { Listener, ListenerOptions, sendJson, startListener } from '../listener';
-import { Keyring, loadKeyring } from '../crypto/keyring';
+import { loadKeyring } from '../crypto/keyring';
 import { createLogger, Logger } from '../logger';
 import { AiTask } from '../providers/ai-task.enum';
 import { ProviderSettings } from '../providers/connection-tester';
-import { compareMasterKeyChecks, verifyMasterKeys } from '../provider-keys/master-key-rotation';
-import { ProviderKeyStore } from '../provider-keys/provider-key.store';
+import { checkMasterKeysReady, verifyMasterKeys } from '../provider-keys/master-key-rotation';
 import { createTestRateLimit, TestRateLimit } from '../provider-keys/test-rate-limit';
 import { ResolvedCredential } from '../routing/route.service';
 import { RunningServer, startServer } from '../server';
@@ -91,25 +90,6 @@ function startInternalListener(
     fail: (_error, _req, res) =>
       sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error.' } }),
   });
-}
-
-/**
- * Ready only while the database answers, the keyring's keys match their recorded check values, and
- * every stored key's master key version is in the keyring.
- */
-async function checkReadiness(
-  dataSource: DataSource,
-  store: ProviderKeyStore,
-  keyring: Keyring,
-): Promise<void> {
-  await compareMasterKeyChecks(dataSource, keyring);
-  const missing = [...(await store.countByMasterKeyVersion()).keys()].filter(
-    (version) => !keyring.has(version),
-  );
-  if (missing.length)
-    throw new Error(
-      `stored keys need master key version(s) ${missing.join(', ')}, which BYOK_MASTER_KEYS lacks`,
-    );
 }
 
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -187,7 +167,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         metricsPlugin((operation, outcome, seconds) => metrics.graphqlOperation(operation, outcome, seconds)),
       ],
       logger,
-      readiness: () => checkReadiness(dataSource, store, keyring),
+      readiness: () => checkMasterKeysReady(store, keyring),
     });
     listeners.push(server);
     if (config.internal) {

@@ -18,6 +18,7 @@ import { WebhookDeliveries1732600000200 } from '../../migrations/1732600000200-w
 import { AiSettings1732600000300 } from '../../migrations/1732600000300-ai-settings';
 import { KeyMonitor1732600000400 } from '../../migrations/1732600000400-key-monitor';
 import { RateLimits1732600000500 } from '../../migrations/1732600000500-rate-limits';
+import { KeyVersionIndex1732600000600 } from '../../migrations/1732600000600-key-version-index';
 
 // Every table of the service: the capabilities' entities and the migrations that create them, in order.
 
@@ -42,6 +43,7 @@ export const SCHEMA: DatabaseSchema = {
     AiSettings1732600000300,
     KeyMonitor1732600000400,
     RateLimits1732600000500,
+    KeyVersionIndex1732600000600,
   ],
 };
 

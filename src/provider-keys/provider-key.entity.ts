@@ -15,6 +15,7 @@ const JSON_LIST = {
 @Index('UQ_provider_keys_account_provider', ['accountId', 'provider'], { unique: true })
 @Index('IDX_provider_keys_next_check', ['nextCheckAt'])
 @Index('IDX_provider_keys_expiry', ['expiryNotified', 'expiresAt'])
+@Index('IDX_provider_keys_master_key_version', ['masterKeyVersion', 'id'])
 export class ProviderKey {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

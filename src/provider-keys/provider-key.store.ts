@@ -21,6 +21,7 @@ import {
 } from '../crypto/envelope';
 import { Keyring } from '../crypto/keyring';
 import { dialectOf } from '../db/dialect';
+import { writePrepared } from '../db/prepared';
 import { inTransaction } from '../db/transaction';
 import { MASK } from '../graphql/masked-key.scalar';
 import { PROVIDER_ADAPTERS } from '../providers/adapters';
@@ -37,6 +38,7 @@ import {
   type WebhookEventType,
 } from '../webhooks/webhook-events';
 import { PROVIDER_KEY_PUBLIC_COLUMNS, ProviderKey, PublicProviderKey } from './provider-key.entity';
+import type { MasterKeyCheck } from './master-key-check.entity';
 import { ProviderKeyAction, ProviderKeyEvent } from './provider-key-event.entity';
 import { ProviderKeyUsage } from './provider-key-usage.entity';
 
@@ -129,6 +131,9 @@ export type RewrapCandidate = Pick<
   ProviderKey,
   'id' | 'accountId' | 'provider' | 'wrappedKey' | 'masterKeyVersion' | 'version'
 >;
+
+/** Keys re-wrapped by one UPDATE: a few hundred kilobytes of statement, well under any packet limit. */
+const REWRAP_STATEMENT_ROWS = 1_000;
 
 /** What routing reads of a key to decide whether it serves, and to hand it out. */
 const ROUTING_COLUMNS = [
@@ -530,8 +535,11 @@ export class ProviderKeyStore {
        SELECT account_id, provider, ?, ?, last_four, NULL FROM provider_keys WHERE account_id = ? AND provider = ?`,
       [ProviderKeyAction.REMOVED, actorId, ...params],
     );
+    // MariaDB runs a DELETE … IN (subquery) as a scan of provider_key_usage; the join form seeks by key.
     await manager.query(
-      'DELETE FROM provider_key_usage WHERE key_id IN (SELECT id FROM provider_keys WHERE account_id = ? AND provider = ?)',
+      dialect === 'sqlite'
+        ? 'DELETE FROM provider_key_usage WHERE key_id IN (SELECT id FROM provider_keys WHERE account_id = ? AND provider = ?)'
+        : 'DELETE u FROM provider_keys k JOIN provider_key_usage u ON u.key_id = k.id WHERE k.account_id = ? AND k.provider = ?',
       params,
     );
     // MariaDB and SQLite name the deleted row in the same round trip; MySQL has no DELETE … RETURNING.
@@ -853,6 +861,62 @@ export class ProviderKeyStore {
     return new Map(rows.map((row) => [Number(row.version), Number(row.keys)]));
   }
 
+  /**
+   * What /readyz needs, in one statement (a load balancer asks every few seconds): the recorded check
+   * value of each master key version (a row per version), and whether any stored key is under a version
+   * other than `versions` (the keyring's). The latter is a derived table whose ranges (below the lowest,
+   * between two, above the highest) are seeks of IDX_provider_keys_master_key_version that stop at the
+   * first key found: it costs the same with a million stored keys as with ten.
+   */
+  async readiness(
+    versions: readonly number[],
+  ): Promise<{ checks: Pick<MasterKeyCheck, 'version' | 'checkValue'>[]; keysOutside: boolean }> {
+    const sorted = [...versions].sort((a, b) => a - b);
+    const ranges = [
+      'master_key_version < ?',
+      ...sorted.slice(1).map(() => '(master_key_version > ? AND master_key_version < ?)'),
+      'master_key_version > ?',
+    ];
+    const parameters = [
+      sorted[0],
+      ...sorted.slice(1).flatMap((version, i) => [sorted[i], version]),
+      sorted.at(-1),
+    ];
+    const rows = await this.dataSource.query<
+      { version: number | string | null; check_value: string | null }[]
+    >(
+      `SELECT master_key_version AS version, check_value FROM master_key_checks
+       UNION ALL
+       SELECT NULL, NULL FROM (SELECT 1 AS found FROM provider_keys WHERE ${ranges.join(' OR ')} LIMIT 1) outside_keyring`,
+      parameters,
+    );
+    return {
+      checks: rows
+        .filter((row) => row.version !== null)
+        .map((row) => ({ version: Number(row.version), checkValue: String(row.check_value) })),
+      keysOutside: rows.some((row) => row.version === null),
+    };
+  }
+
+  /**
+   * The master key versions stored keys are under, lowest first, without reading the keys: one seek of
+   * IDX_provider_keys_master_key_version per version found, plus one that finds none. Stops after
+   * `limit` versions: a keyring holds a handful, and more than that is already reason enough to refuse.
+   */
+  async storedMasterKeyVersions(limit = 100): Promise<number[]> {
+    const versions: number[] = [];
+    for (let after = Number.MIN_SAFE_INTEGER; versions.length < limit;) {
+      const [row] = await this.dataSource.query<{ version: number | string }[]>(
+        'SELECT master_key_version AS version FROM provider_keys WHERE master_key_version > ? ORDER BY master_key_version LIMIT 1',
+        [after],
+      );
+      if (!row) break;
+      after = Number(row.version);
+      versions.push(after);
+    }
+    return versions;
+  }
+
   /** Whether the keyring's key of `version` opens one of a few keys stored under it (none stored: true). */
   async opensStoredKeys(version: number, samples: number): Promise<boolean> {
     const keys = await this.dataSource.getRepository(ProviderKey).find({
@@ -863,22 +927,24 @@ export class ProviderKeyStore {
     return keys.length === 0 || keys.some((key) => opensDataKey(key, bindingOf(key), this.keyring));
   }
 
+  /** How many stored keys are behind the current master key version (keys:rewrap counts once, at its start). */
   countBehind(): Promise<number> {
     return this.dataSource
       .getRepository(ProviderKey)
       .countBy({ masterKeyVersion: LessThan(this.keyring.currentVersion) });
   }
 
-  /** Up to `batchSize` keys behind the current master key version, after `afterId` in id order. */
-  readRewrapBatch(afterId: string, batchSize: number): Promise<RewrapCandidate[]> {
+  /**
+   * Up to `batchSize` keys under master key version `version`, after `afterId` in id order: a range of
+   * IDX_provider_keys_master_key_version (master_key_version, id), so each batch costs the same wherever
+   * it is in the table and a run resumed after a kill starts where the keys behind are.
+   */
+  readRewrapBatch(version: number, afterId: string, batchSize: number): Promise<RewrapCandidate[]> {
     return this.dataSource
       .getRepository(ProviderKey)
       .createQueryBuilder('k')
       .select(['k.id', 'k.accountId', 'k.provider', 'k.wrappedKey', 'k.masterKeyVersion', 'k.version'])
-      .where('k.masterKeyVersion < :target AND k.id > :afterId', {
-        target: this.keyring.currentVersion,
-        afterId,
-      })
+      .where('k.masterKeyVersion = :version AND k.id > :afterId', { version, afterId })
       .orderBy('k.id', 'ASC')
       .take(batchSize)
       .getMany();
@@ -890,18 +956,45 @@ export class ProviderKeyStore {
    * keep the old master key version (a replica that does not know the new one yet): the re-wrap of the
    * old data key would then sit beside a ciphertext it cannot open, and the key would be lost. So the
    * condition is the key's version (every rotation bumps it) and the wrapped key itself; such a row is
-   * skipped and the next run moves it.
+   * skipped and a later pass moves it. One UPDATE joined to the batch's rows per REWRAP_STATEMENT_ROWS
+   * keys, in one transaction; updated_at is kept (the key as its admin sees it did not change).
    */
   async writeRewrapBatch(batch: readonly RewrapCandidate[]): Promise<{ rewrapped: number; skipped: number }> {
-    const repository = this.dataSource.getRepository(ProviderKey);
-    const counts = { rewrapped: 0, skipped: 0 };
-    for (const key of batch) {
-      const rewrapped = rewrapKey(key, bindingOf(key), this.keyring);
-      const { id, version, masterKeyVersion, wrappedKey } = key;
-      const result = await repository.update({ id, version, masterKeyVersion, wrappedKey }, rewrapped);
-      if (result.affected) counts.rewrapped += 1;
-      else counts.skipped += 1;
-    }
-    return counts;
+    const dialect = dialectOf(this.dataSource);
+    const target = this.keyring.currentVersion;
+    const rows = batch.map((key) => ({ key, rewrapped: rewrapKey(key, bindingOf(key), this.keyring) }));
+    const rewrapped = await inTransaction(this.dataSource, async (manager) => {
+      let affected = 0;
+      for (let start = 0; start < rows.length; start += REWRAP_STATEMENT_ROWS) {
+        const chunk = rows.slice(start, start + REWRAP_STATEMENT_ROWS);
+        const values = chunk.flatMap(({ key, rewrapped }) => [
+          key.id,
+          key.version,
+          key.masterKeyVersion,
+          key.wrappedKey,
+          rewrapped.wrappedKey,
+        ]);
+        // The rows as read, joined by primary key: each is one seek, whatever the size of the table.
+        const sql =
+          dialect === 'sqlite'
+            ? `UPDATE provider_keys SET wrapped_key = n.column5, master_key_version = ?
+               FROM (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}) AS n
+               WHERE provider_keys.id = n.column1 AND provider_keys.version = n.column2
+                 AND provider_keys.master_key_version = n.column3 AND provider_keys.wrapped_key = n.column4`
+            : `UPDATE (${chunk
+                .map((_, i) =>
+                  i === 0
+                    ? 'SELECT ? AS id, ? AS version, ? AS mkv, ? AS old_key, ? AS new_key'
+                    : 'SELECT ?, ?, ?, ?, ?',
+                )
+                .join(' UNION ALL ')}) n STRAIGHT_JOIN provider_keys k
+               ON k.id = n.id AND k.version = n.version AND k.master_key_version = n.mkv AND k.wrapped_key = n.old_key
+               SET k.wrapped_key = n.new_key, k.master_key_version = ?, k.updated_at = k.updated_at`;
+        const parameters = dialect === 'sqlite' ? [target, ...values] : [...values, target];
+        affected += await writePrepared(manager, sql, parameters);
+      }
+      return affected;
+    });
+    return { rewrapped, skipped: batch.length - rewrapped };
   }
 }

@@ -263,6 +263,30 @@ describeEachDatabase(
       }
     });
 
+    it('removes a key with its usage, and only its usage', async () => {
+      const { key: openai } = await add(AiProvider.OPENAI);
+      const { key: mistral } = await add(AiProvider.MISTRAL);
+      await resolve({ accountId: 'acct_acme', task: 'ANALYSIS' }); // served by OpenAI, the first in order
+      await app().flushUsage();
+      // A day of use of the other key, as an earlier flush would have left it.
+      await app().dataSource.query(
+        'INSERT INTO provider_key_usage (key_id, day, account_id, resolves, failures) VALUES (?, ?, ?, ?, ?)',
+        [mistral.id, '2026-11-30', 'acct_acme', 3, 0],
+      );
+      const usageRows = async (keyId: string) =>
+        (
+          await app().dataSource.query<unknown[]>('SELECT day FROM provider_key_usage WHERE key_id = ?', [
+            keyId,
+          ])
+        ).length;
+      expect(await usageRows(openai.id)).toBe(1);
+
+      const removed = await app().gql(RemoveProviderKeyDocument, { provider: 'OPENAI' }, alice);
+      expect(removed.errors).toBeUndefined();
+      expect(await usageRows(openai.id)).toBe(0);
+      expect(await usageRows(mistral.id)).toBe(1);
+    });
+
     it('logs one line per request with service, route, account and outcome, never the key', async () => {
       const { apiKey } = await add(AiProvider.OPENAI);
       const before = app().logs.length;

@@ -8,7 +8,7 @@ import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { AiTask } from '../../src/providers/ai-task.enum';
 import { KeyHealth } from '../../src/providers/key-health.enum';
 import { rewrapAll } from '../../src/provider-keys/master-key-rotation';
-import { ProviderKeyStore } from '../../src/provider-keys/provider-key.store';
+import { ProviderKeyStore, RewrapCandidate } from '../../src/provider-keys/provider-key.store';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { AddProviderKeyDocument, RotateProviderKeyDocument } from '../generated/graphql';
 import { makeKey } from '../support/fake-providers';
@@ -89,7 +89,7 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
   });
 
   it('resumes a rewrap killed halfway and ends with every key readable under version 2 alone', async () => {
-    const child = spawn(process.execPath, [distEntry('cli/keys-rewrap.js'), '--batch', '10'], {
+    const child = spawn(process.execPath, [distEntry('cli/keys-rewrap.js'), '--batch', '1'], {
       env: { PATH: process.env.PATH, ...env },
     });
     let output = '';
@@ -103,6 +103,10 @@ describe.each(DATABASES)('keys:status and keys:rewrap [%s]', (database) => {
     });
     expect(await exited).toBe('SIGKILL');
     expect(output).not.toContain('Done');
+    // Progress: done of the keys counted at the start, the rate, the time left; never key material.
+    expect(output).toMatch(
+      /^rewrapped 1\/1000, skipped 0 \(changed meanwhile\), \d+ keys\/s, about \d+ s left$/m,
+    );
 
     const halfway = status().stdout;
     const under = (version: number) =>
@@ -182,7 +186,7 @@ describe.each(DATABASES)('keys:rewrap racing a rotation [%s]', (database) => {
     expect(added.errors).toBeUndefined();
 
     const store = new ProviderKeyStore(app.dataSource, ring);
-    const batch = await store.readRewrapBatch('', 10);
+    const batch = await store.readRewrapBatch(1, '', 10);
     expect(batch.map((key) => key.accountId)).toEqual(['acct_acme']);
     const rotatedKey = makeKey(AiProvider.OPENAI, 'VALID', 1);
     const rotated = await app.gql(
@@ -197,8 +201,56 @@ describe.each(DATABASES)('keys:rewrap racing a rotation [%s]', (database) => {
     const row = await app.dataSource.getRepository(ProviderKey).findOneByOrFail({ accountId: 'acct_acme' });
     expect(row.masterKeyVersion).toBe(1);
 
-    expect(await rewrapAll(store, { batchSize: 10 })).toEqual({ rewrapped: 1, skipped: 0, remaining: 0 });
+    expect(await rewrapAll(store, ring, { batchSize: 10 })).toMatchObject({
+      total: 1,
+      rewrapped: 1,
+      skipped: 0,
+      remaining: 0,
+    });
     const moved = await app.dataSource.getRepository(ProviderKey).findOneByOrFail({ accountId: 'acct_acme' });
+    expect(moved.masterKeyVersion).toBe(2);
+    expect(
+      openKey(
+        moved,
+        { accountId: moved.accountId, provider: moved.provider, keyId: moved.id },
+        parseKeyring(`2:${v2}`),
+      ),
+    ).toBe(rotatedKey);
+  });
+
+  it('moves a key rotated in the middle of a run in the same run, by its next pass', async () => {
+    const added = await app.gql(
+      AddProviderKeyDocument,
+      { input: { provider: 'MISTRAL', apiKey: makeKey(AiProvider.MISTRAL), verify: false } },
+      alice,
+    );
+    expect(added.errors).toBeUndefined();
+    const rotatedKey = makeKey(AiProvider.MISTRAL, 'VALID', 1);
+    let rotations = 0;
+    // The rewrap's store, with a rotation by the version-1 replica landing between its first read and write.
+    class RacedStore extends ProviderKeyStore {
+      override async writeRewrapBatch(batch: readonly RewrapCandidate[]) {
+        if (rotations++ === 0) {
+          const rotated = await app.gql(
+            RotateProviderKeyDocument,
+            { input: { provider: 'MISTRAL', apiKey: rotatedKey, verify: false } },
+            alice,
+          );
+          expect(rotated.data?.rotateProviderKey.version).toBe(2);
+        }
+        return super.writeRewrapBatch(batch);
+      }
+    }
+    const lines: string[] = [];
+    const result = await rewrapAll(new RacedStore(app.dataSource, ring), ring, {
+      batchSize: 10,
+      onBatch: ({ rewrapped, skipped }) => lines.push(`${rewrapped}/${skipped}`),
+    });
+    expect(lines).toEqual(['0/1', '1/0']); // skipped by the first pass, moved by the second
+    expect(result).toMatchObject({ total: 1, rewrapped: 1, skipped: 0, remaining: 0 });
+    const moved = await app.dataSource
+      .getRepository(ProviderKey)
+      .findOneByOrFail({ accountId: 'acct_acme', provider: AiProvider.MISTRAL });
     expect(moved.masterKeyVersion).toBe(2);
     expect(
       openKey(
