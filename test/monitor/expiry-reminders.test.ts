@@ -1,4 +1,3 @@
-import { Webhook } from 'standardwebhooks';
 import {
   AddProviderKeyDocument,
   RemoveProviderKeyDocument,
@@ -8,7 +7,7 @@ import {
 import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { makeKey } from '../support/fake-providers';
 import { DATABASES, type DatabaseKind, startTestApp, type TestApp } from '../support/test-app';
-import { type ReceivedWebhook, SECRET, WebhookReceiver } from '../support/webhook-receiver';
+import { SECRET, WebhookReceiver, verified } from '../support/webhook-receiver';
 
 // Expiry reminders as the platform receives them: provider_key.expiring 14 days and 1 day before a
 // key's expiresAt, provider_key.expired then, each once, and again for a new expiry. The service's clock
@@ -16,15 +15,6 @@ import { type ReceivedWebhook, SECRET, WebhookReceiver } from '../support/webhoo
 
 const DAY_MS = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function verified(delivery: ReceivedWebhook): Record<string, any> {
-  const headers = {
-    'webhook-id': String(delivery.headers['webhook-id']),
-    'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
-    'webhook-signature': String(delivery.headers['webhook-signature']),
-  };
-  return new Webhook(SECRET).verify(delivery.body, headers) as Record<string, any>;
-}
 
 describe.each(DATABASES)('Expiry reminders [%s]', (database: DatabaseKind) => {
   let receiver: WebhookReceiver;

@@ -1,4 +1,3 @@
-import { Webhook } from 'standardwebhooks';
 import {
   AddProviderKeyDocument,
   AiSettingsDocument,
@@ -12,7 +11,7 @@ import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { makeKey } from '../support/fake-providers';
 import { keyFragmentsIn } from '../support/key-fragments';
 import { DATABASES, type DatabaseKind, startTestApp, type TestApp } from '../support/test-app';
-import { type ReceivedWebhook, SECRET, WebhookReceiver } from '../support/webhook-receiver';
+import { SECRET, WebhookReceiver, verified } from '../support/webhook-receiver';
 
 // The key monitor as an admin and the platform see it: keys stored through GraphQL, the fake providers
 // changing their answer, and what follows in the key's health, routing, the audit trail and the
@@ -23,15 +22,6 @@ const INTERVAL_MS = 3_600;
 const WITHIN_AN_INTERVAL_MS = INTERVAL_MS * 1.1 + 360 + 4_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function verified(delivery: ReceivedWebhook): Record<string, any> {
-  const headers = {
-    'webhook-id': String(delivery.headers['webhook-id']),
-    'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
-    'webhook-signature': String(delivery.headers['webhook-signature']),
-  };
-  return new Webhook(SECRET).verify(delivery.body, headers) as Record<string, any>;
-}
 
 /** Polls `read` until `done` holds (bounded by `timeoutMs`); the last value read. */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {

@@ -1,4 +1,3 @@
-import { Webhook } from 'standardwebhooks';
 import {
   AddProviderKeyDocument,
   RemoveProviderKeyDocument,
@@ -8,22 +7,13 @@ import {
 import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { makeKey } from '../support/fake-providers';
 import { DATABASES, type DatabaseKind, startTestApp, type TestApp } from '../support/test-app';
-import { type ReceivedWebhook, SECRET, WebhookReceiver } from '../support/webhook-receiver';
+import { SECRET, WebhookReceiver, verified } from '../support/webhook-receiver';
 
 // ai_route.unavailable as the platform receives it: sent when a change leaves the account's AI tasks
 // without a route (keys stored, none usable, built-in fallback off), whichever change it is (the
 // fallback turned off, a key removed), and once per transition, not again while it lasts.
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function verified(delivery: ReceivedWebhook): Record<string, any> {
-  const headers = {
-    'webhook-id': String(delivery.headers['webhook-id']),
-    'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
-    'webhook-signature': String(delivery.headers['webhook-signature']),
-  };
-  return new Webhook(SECRET).verify(delivery.body, headers) as Record<string, any>;
-}
 
 describe.each(DATABASES)('ai_route.unavailable [%s]', (database: DatabaseKind) => {
   let receiver: WebhookReceiver;

@@ -1,5 +1,6 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 
 // The platform's webhook endpoint, on loopback: records every POST as it arrives and answers as the
 // test scripts it. Its /elsewhere path is where its redirects point, to show whether one was followed.
@@ -15,6 +16,21 @@ export interface ReceivedWebhook {
   /** Arrival time (ms since the epoch). */
   at: number;
 }
+
+/**
+ * Verifies a delivery as a receiver does, with the standardwebhooks package (under SECRET, or the
+ * secret given); the parsed body.
+ */
+export function verifiedWith(secret: string, delivery: ReceivedWebhook): Record<string, any> {
+  const headers = {
+    'webhook-id': String(delivery.headers['webhook-id']),
+    'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
+    'webhook-signature': String(delivery.headers['webhook-signature']),
+  };
+  return new Webhook(secret).verify(delivery.body, headers) as Record<string, any>;
+}
+
+export const verified = (delivery: ReceivedWebhook) => verifiedWith(SECRET, delivery);
 
 /** 2xx/4xx/5xx status, a 302 to /elsewhere, no answer at all, or a status after a delay. */
 export type Reply = number | 'redirect' | 'hang' | { afterMs: number; status: number };
