@@ -239,7 +239,7 @@ describe('AI Provider Keys page, as an admin', () => {
       ['RotateProviderKey', 'AiSettings', 'ProviderKeyEvents'],
       async () => {
         await rotate.getByRole('button', { name: 'Rotate key' }).click();
-        await row('OpenAI').getByText('Version 2').waitFor();
+        await row('OpenAI').getByText('Version 2', { exact: true }).waitFor();
       },
     );
     expect(sent).toEqual(['AiSettings', 'ProviderKeyEvents', 'RotateProviderKey']);
