@@ -182,6 +182,16 @@ export function testedColumns(result: ConnectionTestResult | undefined): TestedC
   return { health, lastTestedAt, lastTestMessage, ...(listedModels && { availableModels: listedModels }) };
 }
 
+/**
+ * findOne options that lock the row for the transaction. SQLite runs one write transaction at a time
+ * (db/transaction.ts) and has no row locks.
+ */
+const rowLock = (manager: EntityManager) =>
+  dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } };
+
+/** The monitor's keys: those of accounts on `plans` (a subquery on the accounts' primary key). */
+const ON_PLANS = 'k.accountId IN (SELECT a.id FROM accounts a WHERE a.plan IN (:...plans))';
+
 /** A passing test puts a key back into routing: any cooldown ends with it. */
 const passedColumns = (columns: TestedColumns): Partial<ProviderKey> =>
   columns.health === KeyHealth.VALID
@@ -410,8 +420,7 @@ export class ProviderKeyStore {
     const row = await manager.findOne(ProviderKey, {
       select: ['id', 'health'],
       where,
-      // SQLite runs one write transaction at a time (db/transaction.ts) and has no row locks.
-      ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+      ...rowLock(manager),
     });
     return row?.health;
   }
@@ -464,8 +473,7 @@ export class ProviderKeyStore {
     return inTransaction(this.dataSource, async (manager) => {
       const locked = await manager.findOne(ProviderKey, {
         where: { accountId: expected.accountId, provider: expected.provider },
-        // SQLite runs one write transaction at a time (db/transaction.ts) and has no row locks.
-        ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+        ...rowLock(manager),
       });
       if (!locked || locked.id !== expected.id) return { status: 'not-found' };
       if (expectedVersion != null && expectedVersion !== locked.version)
@@ -595,7 +603,7 @@ export class ProviderKeyStore {
         const row = await manager.findOne(ProviderKey, {
           select: ['id', 'accountId', 'provider', 'lastFour', 'health', 'version'],
           where: { id: key.keyId, accountId: key.accountId, version: key.keyVersion },
-          ...(dialectOf(manager) === 'sqlite' ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+          ...rowLock(manager),
         });
         if (!row) return 'stale';
         if (row.health === health) return 'counted';
@@ -725,7 +733,7 @@ export class ProviderKeyStore {
           [...ROUTING_COLUMNS, ...SEALED_COLUMNS, 'lastFour', 'lastTestedAt'].map((name) => `k.${name}`),
         )
         .where('(k.nextCheckAt IS NULL OR k.nextCheckAt <= :now)', { now })
-        .andWhere('k.accountId IN (SELECT a.id FROM accounts a WHERE a.plan IN (:...plans))', { plans })
+        .andWhere(ON_PLANS, { plans })
         .orderBy('k.nextCheckAt', 'ASC')
         .limit(limit);
       if (dialectOf(manager) !== 'sqlite') due = due.setLock('pessimistic_write').setOnLocked('skip_locked');
@@ -752,7 +760,7 @@ export class ProviderKeyStore {
       .createQueryBuilder('k')
       .select(['k.id', 'k.nextCheckAt'])
       .where('k.nextCheckAt <= :now', { now })
-      .andWhere('k.accountId IN (SELECT a.id FROM accounts a WHERE a.plan IN (:...plans))', { plans })
+      .andWhere(ON_PLANS, { plans })
       .orderBy('k.nextCheckAt', 'ASC')
       .limit(1)
       .getOne();
@@ -785,11 +793,11 @@ export class ProviderKeyStore {
 
   /** Gives claimed keys back untested, due at `dueAt` (now: for whichever replica is next). */
   async releaseClaims(keys: readonly ClaimedKey[], dueAt: Date): Promise<void> {
-    for (const { id, claimedBy } of keys) {
-      await inTransaction(this.dataSource, (manager) =>
-        manager.update(ProviderKey, { id, claimedBy }, { claimedBy: null, nextCheckAt: dueAt }),
-      );
-    }
+    // In a transaction even so: on SQLite a bare write would run inside whichever transaction is open.
+    await inTransaction(this.dataSource, async (manager) => {
+      for (const { id, claimedBy } of keys)
+        await manager.update(ProviderKey, { id, claimedBy }, { claimedBy: null, nextCheckAt: dueAt });
+    });
   }
 
   /**
