@@ -9,15 +9,29 @@ const SECRET_KEY =
   /api[-_]?key|secret|token|password|passphrase|authorization|cookie|ciphertext|wrapped|plaintext|credential|^sql$|^parameters$/i;
 const REDACTED = '[Redacted]';
 
+/** Names already judged, since every line of a busy service repeats the same few (bounded: names may be client input). */
+const judged = new Map<string, boolean>();
+function isSecretKey(key: string): boolean {
+  let secret = judged.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (judged.size < 1_000) judged.set(key, secret);
+  }
+  return secret;
+}
+
+/** The value with every secret-named entry redacted; the value itself when nothing in it is (most lines). */
 function scrub(value: unknown, depth = 0): unknown {
   if (depth > 20 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
-  const out: Record<string, unknown> = {};
+  let out: Record<string, unknown> | undefined;
   for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) ? REDACTED : scrub(item, depth + 1);
+    const clean = isSecretKey(key) ? REDACTED : scrub(item, depth + 1);
+    if (clean !== item) out ??= { ...value };
+    if (out) out[key] = clean;
   }
-  return out;
+  return out ?? value;
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -182,9 +182,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       // /metrics rides on the internal listener (its TLS included) unless METRICS_PORT gives it its own.
       const handle: ListenerOptions['handle'] = config.metrics
         ? api
-        : async (req, res) => {
-            if (!(await metrics.serve(req, res))) await api(req, res);
-          };
+        : (req, res) =>
+            Metrics.isScrape(req) ? metrics.serve(req, res).then(() => undefined) : api(req, res);
       internal = await startInternalListener(config, config.internal, logger, handle);
       listeners.push(internal);
       logger.info({ url: `${internal.url}${INTERNAL_PREFIX}` }, 'internal credential API listening');

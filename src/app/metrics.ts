@@ -124,10 +124,14 @@ export class Metrics {
     this.testRefusals.inc({ reason });
   }
 
-  /** GET /metrics; anything else is the caller's (undefined: not handled). */
+  /** Whether the request is GET /metrics, which `serve` answers. */
+  static isScrape(req: http.IncomingMessage): boolean {
+    return /^\/metrics(?:\?|$)/.test(req.url ?? '') && (req.method === 'GET' || req.method === 'HEAD');
+  }
+
+  /** GET /metrics; anything else is the caller's (false: not handled). */
   async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
-    if ((req.url ?? '').split('?')[0] !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD'))
-      return false;
+    if (!Metrics.isScrape(req)) return false;
     const text = await this.registry.metrics();
     res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' }).end(text);
     return true;

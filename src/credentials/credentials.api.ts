@@ -43,10 +43,16 @@ function isDatabaseDown(error: unknown): boolean {
   return [code, message, name].some((value) => typeof value === 'string' && UNREACHABLE.test(value));
 }
 
-const ROUTES = {
-  [`${INTERNAL_PREFIX}credentials/resolve`]: 'credentials:resolve',
-  [`${INTERNAL_PREFIX}credentials/report`]: 'credentials:report',
-} as const;
+const RESOLVE = `${INTERNAL_PREFIX}credentials/resolve`;
+const REPORT = `${INTERNAL_PREFIX}credentials/report`;
+const ROUTES = { [RESOLVE]: 'credentials:resolve', [REPORT]: 'credentials:report' } as const;
+
+/** The request's path, without its query. */
+export const pathOf = (req: http.IncomingMessage): string => {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+};
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
@@ -89,9 +95,9 @@ export function credentialsApi(deps: CredentialsApiDeps) {
   async function answer(
     req: http.IncomingMessage,
     res: http.ServerResponse,
+    path: string,
     log: Record<string, unknown>,
   ): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
     if (path === `${INTERNAL_PREFIX}openapi.json` && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...NO_STORE }).end(openApi);
       return;
@@ -164,13 +170,13 @@ export function credentialsApi(deps: CredentialsApiDeps) {
 
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const started = performance.now();
+    const path = pathOf(req);
     // Only a known route is logged as it is: a path is client input, and may hold anything.
-    const path = (req.url ?? '/').split('?')[0];
     const route = path in ROUTES || path === `${INTERNAL_PREFIX}openapi.json` ? path : '(other)';
     const log: Record<string, unknown> = { route, method: req.method };
     let outcome = 'OK';
     try {
-      await answer(req, res, log);
+      await answer(req, res, path, log);
     } catch (error) {
       if (error instanceof ClientGoneError) throw error; // nobody to answer; the listener notes it
       const known = fail(error, res);
@@ -178,11 +184,13 @@ export function credentialsApi(deps: CredentialsApiDeps) {
       if (known.status === 500)
         deps.logger.error({ err: error, ...log }, 'unexpected error in the internal credential API');
     } finally {
-      const durationMs = Math.round((performance.now() - started) * 10) / 10;
-      deps.logger.info({ ...log, status: res.statusCode, outcome, durationMs }, 'internal request');
-      const kind = route.endsWith('/resolve') ? 'resolve' : route.endsWith('/report') ? 'report' : undefined;
       // A resolve counts by the route status it served, a report by the outcome it reported; else the code.
       const served = outcome === 'OK' ? (log.served ?? log.reported) : undefined;
+      log.status = res.statusCode;
+      log.outcome = outcome;
+      log.durationMs = Math.round((performance.now() - started) * 10) / 10;
+      deps.logger.info(log, 'internal request');
+      const kind = route === RESOLVE ? 'resolve' : route === REPORT ? 'report' : undefined;
       if (kind) deps.observe?.(kind, typeof served === 'string' ? served : outcome);
     }
   };

@@ -60,8 +60,17 @@ export class KeyUsage {
     if (!known || known < at) this.lastUsed.set(keyId, at);
   }
 
+  /** The UTC day of `now`, remembered while it lasts: every resolve counts on it. */
+  private today = { start: NaN, day: '' };
+
+  private dayOf(now: Date): string {
+    const start = Math.floor(now.getTime() / 86_400_000);
+    if (start !== this.today.start) this.today = { start, day: utcDay(now) };
+    return this.today.day;
+  }
+
   private count(key: { id: string; accountId: string }, now: Date): UsageDay {
-    const day = utcDay(now);
+    const day = this.dayOf(now);
     const slot = `${key.id} ${day}`;
     let entry = this.days.get(slot);
     if (!entry)

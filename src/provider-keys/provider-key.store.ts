@@ -249,28 +249,32 @@ export class ProviderKeyStore {
     const column = (name: keyof ProviderKey) => metadata.findColumnWithPropertyName(name)!;
     const publicColumns = PROVIDER_KEY_PUBLIC_COLUMNS.map(column);
     // Every statement below names its columns `k_<column>`, and these read them back as TypeORM would.
-    const hydrate = (row: Row, columns: ColumnMetadata[]): unknown => {
-      const key: Record<string, unknown> = {};
-      for (const meta of columns)
-        key[meta.propertyName] = dataSource.driver.prepareHydratedValue(row[`k_${meta.databaseName}`], meta);
-      return key;
+    // (The aliases are made once: a resolve hydrates a row on every call.)
+    const hydrator = (columns: ColumnMetadata[]) => {
+      const aliased = columns.map((meta) => [meta, `k_${meta.databaseName}`] as const);
+      return (row: Row): unknown => {
+        const key: Record<string, unknown> = {};
+        for (const [meta, alias] of aliased)
+          key[meta.propertyName] = dataSource.driver.prepareHydratedValue(row[alias], meta);
+        return key;
+      };
     };
     const select = (columns: ColumnMetadata[]) =>
       columns.map(({ databaseName }) => `k.${databaseName} AS k_${databaseName}`).join(', ');
+    const hydratePublic = hydrator(publicColumns);
     this.accountPart = {
       join: 'LEFT JOIN provider_keys k ON k.account_id = a.id',
       columns: [select(publicColumns)],
       read: (rows) => ({
         keys: inDisplayOrder(
-          rows
-            .filter((row) => row.k_id != null)
-            .map((row) => hydrate(row, publicColumns) as PublicProviderKey),
+          rows.filter((row) => row.k_id != null).map((row) => hydratePublic(row) as PublicProviderKey),
         ),
       }),
     };
     // For routing: what routing decides on and the key material, in one prepared statement by account
     // (a resolve reads it on every call: the fewer columns, the less both sides work).
     const routingColumns = [...ROUTING_COLUMNS, ...SEALED_COLUMNS].map(column);
+    const hydrateRouting = hydrator(routingColumns);
     this.routingPart = {
       join: 'LEFT JOIN provider_keys k ON k.account_id = a.id',
       columns: [select(routingColumns)],
@@ -280,7 +284,7 @@ export class ProviderKeyStore {
             .filter((row) => row.k_id != null)
             .map((row) => {
               // The key as routing reads it: what it decides on, and what opens it.
-              const key = hydrate(row, routingColumns) as ProviderKey;
+              const key = hydrateRouting(row) as ProviderKey;
               return Object.assign(key, { open: () => this.open(key) });
             }),
         ),

@@ -58,6 +58,22 @@ describe('the logger', () => {
       upstream: { call: { headers: { Authorization: '[Redacted]' } } },
     });
   });
+
+  it('still redacts after more field names than it remembers, and leaves the logged object as it was', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => lines.push(line) });
+    const many = Object.fromEntries(Array.from({ length: 1_500 }, (_, i) => [`field${i}`, i]));
+    logger.info(many, 'many names');
+    const logged = { accountId: 'acct_acme', nested: { myApiKey: 'sk-c1a55ified' } };
+    logger.info(logged, 'after');
+    logger.info(logged, 'again');
+    expect(lines.slice(1).join('\n')).not.toContain('c1a55ified');
+    expect(JSON.parse(lines[2])).toMatchObject({
+      accountId: 'acct_acme',
+      nested: { myApiKey: '[Redacted]' },
+    });
+    expect(logged.nested.myApiKey).toBe('sk-c1a55ified');
+  });
 });
 
 describe('error logging', () => {
