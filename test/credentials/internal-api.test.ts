@@ -1,4 +1,5 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
+import { In } from 'typeorm';
 import {
   AddProviderKeyDocument,
   MeDocument,
@@ -10,8 +11,12 @@ import {
   TestProviderKeyDocument,
 } from '../generated/graphql';
 import { Account } from '../../src/accounts/account.entity';
+import { Membership } from '../../src/accounts/membership.entity';
 import { Plan } from '../../src/accounts/plan.enum';
+import { Role } from '../../src/accounts/role.enum';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
+import { AiTask } from '../../src/providers/ai-task.enum';
+import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import { makeKey } from '../support/fake-providers';
 import { keyFragmentsIn } from '../support/key-fragments';
 import { DATABASES, describeEachDatabase, startTestApp, TestApp, TEST_JWT_SECRET } from '../support/test-app';
@@ -285,6 +290,49 @@ describeEachDatabase(
       expect(removed.errors).toBeUndefined();
       expect(await usageRows(openai.id)).toBe(0);
       expect(await usageRows(mistral.id)).toBe(1);
+    });
+
+    it('hands each account its own key when many resolves arrive at once, and only for its exact id', async () => {
+      // Resolves that arrive together are read in batches of up to 32 accounts (account-part.ts): 40
+      // accounts in one go, over HTTP and in-process (the same tick, so surely batched), cross no keys.
+      const ids = Array.from({ length: 40 }, (_, i) => `acct_batch_${i}`);
+      const { dataSource } = app();
+      await dataSource.getRepository(Account).insert(ids.map((id) => ({ id, name: id, plan: Plan.GROWTH })));
+      await dataSource
+        .getRepository(Membership)
+        .insert(ids.map((accountId) => ({ userId: `admin_${accountId}`, accountId, role: Role.ADMIN })));
+      try {
+        const stored = new Map<string, { apiKey: string; keyId: string }>();
+        for (const id of ids) {
+          const apiKey = makeKey(AiProvider.OPENAI);
+          const added = await app().gql(
+            AddProviderKeyDocument,
+            { input: { provider: AiProvider.OPENAI, apiKey, verify: false } },
+            await app().token(`admin_${id}`, id),
+          );
+          stored.set(id, { apiKey, keyId: added.data!.addProviderKey.id });
+        }
+        const asked = [...ids, 'acct_batch_none', 'ACCT_BATCH_0'];
+        const [overHttp, inProcess] = await Promise.all([
+          Promise.all(asked.map((accountId) => resolve({ accountId, task: 'ANALYSIS' }))),
+          Promise.allSettled(asked.map((accountId) => app().resolveCredential(accountId, AiTask.ANALYSIS))),
+        ]);
+        for (const [i, id] of ids.entries()) {
+          expect(overHttp[i]).toMatchObject({ status: 200, json: { ...stored.get(id), status: 'BYOK_KEY' } });
+          expect(inProcess[i]).toMatchObject({ status: 'fulfilled', value: stored.get(id) });
+        }
+        for (const i of [ids.length, ids.length + 1]) {
+          expect(overHttp[i]).toMatchObject({ status: 404, json: { error: { code: 'ACCOUNT_NOT_FOUND' } } });
+          expect(inProcess[i]).toMatchObject({
+            status: 'rejected',
+            reason: { name: 'AccountNotFoundError' },
+          });
+        }
+      } finally {
+        await dataSource.getRepository(ProviderKey).delete({ accountId: In(ids) });
+        await dataSource.getRepository(Membership).delete({ accountId: In(ids) });
+        await dataSource.getRepository(Account).delete({ id: In(ids) });
+      }
     });
 
     it('logs one line per request with service, route, account and outcome, never the key', async () => {
