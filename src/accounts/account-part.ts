@@ -1,5 +1,5 @@
-import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
+import { batchedReader, placeholders, rowsByKey } from '../db/batched-read';
 import { Row, selectPrepared } from '../db/prepared';
 import { Plan } from './plan.enum';
 
@@ -28,46 +28,26 @@ export function bothParts<A, B>(first: AccountPart<A>, second: AccountPart<B>): 
   };
 }
 
-/** The batch sizes the read is prepared for: a batch is padded up to the next, so there are few statements. */
-const BATCH_SIZES = [1, 2, 4, 8, 16, 32] as const;
+/** Accounts read in one statement at most; each batch size is one prepared statement per connection. */
+const MAX_BATCH = 32;
 
 /**
- * One account's plan and parts by id; undefined when there is no account with exactly that id. Every
- * call reads the database, nothing is cached: the reads asked for while the event loop handles the
- * same round of I/O go out together, as one prepared statement (`WHERE a.id IN (…)`), so that a busy
- * resolver costs both sides one round trip per round rather than per call.
+ * One account's plan and parts by id; undefined when there is no account with exactly that id. Reads
+ * asked for together share a statement (db/batched-read.ts): a busy resolver costs both sides one
+ * round trip per round of I/O rather than per call, and still reads the database on every call.
  */
 export function createAccountReader<Account>(dataSource: DataSource, part: AccountPart<Account>) {
-  const statements = new Map<number, string>(
-    BATCH_SIZES.map((size) => [
-      size,
-      `SELECT a.id AS a_id, a.plan AS plan, ${part.columns.join(', ')} FROM accounts a ${part.join} WHERE a.id IN (${Array(size).fill('?').join(', ')})`,
-    ]),
-  );
+  const statements: string[] = [];
+  const statement = (size: number) =>
+    (statements[size] ??=
+      `SELECT a.id AS a_id, a.plan AS plan, ${part.columns.join(', ')} FROM accounts a ${part.join} WHERE a.id IN (${placeholders(size)})`);
   type Read = { plan: Plan; account: Account } | undefined;
-  const loader = new DataLoader<string, Read>(
-    async (ids) => {
-      const size = BATCH_SIZES.find((candidate) => candidate >= ids.length)!;
-      const padded = [...ids, ...Array<string>(size - ids.length).fill(ids[0])];
-      const rows = await selectPrepared(dataSource, statements.get(size)!, padded);
-      const byAccount = new Map<unknown, Row[]>();
-      for (const row of rows) {
-        const own = byAccount.get(row.a_id);
-        if (own) own.push(row);
-        else byAccount.set(row.a_id, [row]);
-      }
-      // Exactly the id asked for: MySQL's collation would also match another case, SQLite's would not.
-      return ids.map((id): Read => {
-        const own = byAccount.get(id);
-        return own && { plan: own[0].plan as Plan, account: part.read(own) };
-      });
-    },
-    {
-      cache: false, // every call reads the database: a rotation or removal shows on the next one
-      maxBatchSize: BATCH_SIZES[BATCH_SIZES.length - 1],
-      // After the poll phase, so that every request read off the sockets in this round joins the batch.
-      batchScheduleFn: (callback) => setImmediate(callback),
-    },
-  );
-  return (accountId: string): Promise<Read> => loader.load(accountId);
+  return batchedReader(MAX_BATCH, async (ids: readonly string[]): Promise<Read[]> => {
+    const rows = await selectPrepared(dataSource, statement(ids.length), [...ids]);
+    const byAccount = rowsByKey(rows, (row) => row.a_id as string);
+    return ids.map((id) => {
+      const own = byAccount.get(id);
+      return own && { plan: own[0].plan as Plan, account: part.read(own) };
+    });
+  });
 }
