@@ -9,7 +9,7 @@ const SECRET_KEY =
   /api[-_]?key|secret|token|password|passphrase|authorization|cookie|ciphertext|wrapped|plaintext|credential|^sql$|^parameters$/i;
 const REDACTED = '[Redacted]';
 
-/** Names already judged, since every line of a busy service repeats the same few (bounded: names may be client input). */
+/** Names already judged: a busy service's lines repeat the same few (bounded, as names may be client input). */
 const judged = new Map<string, boolean>();
 function isSecretKey(key: string): boolean {
   let secret = judged.get(key);

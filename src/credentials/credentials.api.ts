@@ -48,7 +48,7 @@ const REPORT = `${INTERNAL_PREFIX}credentials/report`;
 const ROUTES = { [RESOLVE]: 'credentials:resolve', [REPORT]: 'credentials:report' } as const;
 
 /** The request's path, without its query. */
-export const pathOf = (req: http.IncomingMessage): string => {
+const pathOf = (req: http.IncomingMessage): string => {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);

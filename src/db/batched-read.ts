@@ -38,6 +38,6 @@ export function rowsByKey(rows: readonly Row[], keyOf: (row: Row) => string): Ma
   return byKey;
 }
 
-/** `… = ?` conditions for `size` keys, joined by OR, or `?, ?` placeholders for an IN list. */
+/** `size` copies of `one` joined by `separator`: the placeholders of an `IN (…)`, or conditions joined by OR. */
 export const placeholders = (size: number, one = '?', separator = ', '): string =>
   Array.from({ length: size }, () => one).join(separator);
