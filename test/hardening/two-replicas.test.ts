@@ -1,8 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { print } from 'graphql';
 import { createConnection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import {
@@ -10,13 +6,9 @@ import {
   RotateProviderKeyDocument,
   TestProviderKeyDocument,
 } from '../generated/graphql';
-import { signServiceToken, signToken } from '../../src/auth/jwt';
-import { loadConfig } from '../../src/config';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { FakeProviders, makeKey, startFakeProviders } from '../support/fake-providers';
-import { dropMysqlDatabase, freshMysqlUrl } from '../support/mysql';
-import { runNode, ServiceProcess, startServiceProcess } from '../support/processes';
-import { TEST_JWT_SECRET } from '../support/test-app';
+import { Replicas, startReplicas } from '../support/replicas';
 
 // Two service processes behind one imaginary load balancer, on one MariaDB: the connection-test rate
 // limit holds across both (in the database, or in Redis with REDIS_URL), what one writes the other's next
@@ -24,81 +16,6 @@ import { TEST_JWT_SECRET } from '../support/test-app';
 
 const { OPENAI } = AiProvider;
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-interface Replicas {
-  env: Record<string, string>;
-  replicas: ServiceProcess[];
-  gql(
-    replica: number,
-    document: Parameters<typeof print>[0],
-    variables: unknown,
-    token?: string,
-  ): Promise<any>;
-  resolve(replica: number): Promise<{ apiKey: string; keyVersion: number | null }>;
-  alice: string;
-  gina: string;
-  stop(): Promise<void>;
-}
-
-async function startReplicas(
-  providers: FakeProviders,
-  extra: Record<string, string> = {},
-): Promise<Replicas> {
-  const databaseUrl = freshMysqlUrl();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'byok-two-replicas-'));
-  const env = {
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: dataDir,
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
-    BYOK_MASTER_KEYS: `1:${crypto.randomBytes(32).toString('base64')}`,
-    INTERNAL_PORT: '0',
-    LOG_LEVEL: 'info',
-    OPENAI_BASE_URL: providers.baseUrls.OPENAI!,
-    OUTBOUND_ALLOWLIST: providers.allowlist.join(','),
-    PROVIDER_TIMEOUT_MS: '5000',
-    ...extra,
-  };
-  const config = loadConfig(env);
-  expect(runNode('cli/seed.js', [], env).status).toBe(0);
-  const replicas = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
-  const internalUrls = replicas.map((replica) => {
-    const url = /"url":"(http:\/\/[^"]+)\/internal\/v1\/"/.exec(replica.output())?.[1];
-    if (!url) throw new Error(`no internal listener in:\n${replica.output()}`);
-    return url;
-  });
-  const alice = await signToken(config, { userId: 'user_alice', accountId: 'acct_acme' });
-  const gina = await signToken(config, { userId: 'user_gina', accountId: 'acct_globex' });
-  const pipeline = await signServiceToken(config, 'analysis', ['credentials:resolve']);
-  return {
-    env,
-    replicas,
-    alice,
-    gina,
-    async gql(replica, document, variables, token = alice) {
-      const response = await fetch(`${replicas[replica].url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: print(document), variables }),
-      });
-      return response.json();
-    },
-    async resolve(replica) {
-      const response = await fetch(`${internalUrls[replica]}/internal/v1/credentials/resolve`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${pipeline}` },
-        body: JSON.stringify({ accountId: 'acct_acme', task: 'ANALYSIS' }),
-      });
-      expect(response.status).toBe(200);
-      return (await response.json()) as { apiKey: string; keyVersion: number | null };
-    },
-    async stop() {
-      for (const replica of replicas) replica.child.kill('SIGKILL');
-      await Promise.all(replicas.map((replica) => replica.exited));
-      await dropMysqlDatabase(databaseUrl);
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Ten tests of acme's candidate key, alternating replicas, then the eleventh through each. */
 async function eleventhRefusedEverywhere(setup: Replicas, seed: number): Promise<void> {
@@ -122,7 +39,7 @@ describe('two replicas on one MariaDB', () => {
   let setup: Replicas;
   beforeAll(async () => {
     providers = await startFakeProviders({ slowMs: 1_500 });
-    setup = await startReplicas(providers);
+    setup = await startReplicas({}, providers);
   }, 60_000);
   afterAll(async () => {
     await setup?.stop();
@@ -178,7 +95,7 @@ describe('two replicas with REDIS_URL', () => {
   let setup: Replicas;
   beforeAll(async () => {
     providers = await startFakeProviders();
-    setup = await startReplicas(providers, { REDIS_URL, REDIS_KEY_PREFIX: prefix });
+    setup = await startReplicas({ REDIS_URL, REDIS_KEY_PREFIX: prefix }, providers);
   }, 60_000);
   afterAll(async () => {
     await setup?.stop();

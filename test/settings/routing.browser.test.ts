@@ -12,11 +12,13 @@ import { AiProvider } from '../../src/providers/ai-provider.enum';
 import { ProviderKey } from '../../src/provider-keys/provider-key.entity';
 import {
   axeViolations,
+  expectNothingFromElsewhere,
   launchChromium,
+  openTab,
   PageWatch,
   screenshot,
   secretsLeftBehind,
-  watchPage,
+  signInWith,
 } from '../support/browser';
 import { makeKey } from '../support/fake-providers';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -79,12 +81,7 @@ describe('AI Provider Keys page: routing, key details and the new controls', () 
   }
 
   /** A fresh page (a reload forgets the token and the cache), signed in with `token`. */
-  async function signIn(token: string): Promise<void> {
-    await page.goto(`${app.url}/settings`);
-    await page.getByLabel('Token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Routing' }).waitFor();
-  }
+  const signIn = (token: string) => signInWith(page, app.url, token, 'Routing');
 
   beforeAll(async () => {
     app = await startTestApp('sqlite', {
@@ -119,16 +116,10 @@ describe('AI Provider Keys page: routing, key details and the new controls', () 
       .update({ id: cooling.id }, { coolingDownUntil: new Date(Date.now() + 3_600_000) });
 
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(SLOW);
-    watch = watchPage(page, `${app.url}/graphql`);
+    ({ context, page, watch } = await openTab(browser, app.url, SLOW));
   }, 60_000);
 
-  afterEach(() => {
-    expect(watch.requested.filter((url) => !url.startsWith(`${app.url}/`))).toEqual([]);
-    expect(watch.problems).toEqual([]);
-  });
+  afterEach(() => expectNothingFromElsewhere(watch, app.url));
 
   afterAll(async () => {
     await browser?.close();

@@ -3,7 +3,15 @@ import { AddProviderKeyDocument, ProviderKeysDocument } from '../generated/graph
 import { Account } from '../../src/accounts/account.entity';
 import { Plan } from '../../src/accounts/plan.enum';
 import { AiProvider } from '../../src/providers/ai-provider.enum';
-import { axeViolations, launchChromium, PageWatch, screenshot, watchPage } from '../support/browser';
+import {
+  axeViolations,
+  expectNothingFromElsewhere,
+  launchChromium,
+  openTab,
+  PageWatch,
+  screenshot,
+  signInWith,
+} from '../support/browser';
 import { makeKey } from '../support/fake-providers';
 import { keyFragmentsIn } from '../support/key-fragments';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -31,15 +39,9 @@ describe('AI Provider Keys page: other providers, errors and roles', () => {
   /** A fresh tab (no state from the previous test), signed in as `userId` of `accountId`. */
   async function signIn(userId: string, accountId: string, heading = 'Routing'): Promise<string> {
     await context?.close();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(SLOW);
-    watch = watchPage(page, `${app.url}/graphql`);
+    ({ context, page, watch } = await openTab(browser, app.url, SLOW));
     const token = await app.token(userId, accountId);
-    await page.goto(`${app.url}/settings`);
-    await page.getByLabel('Token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: heading }).waitFor();
+    await signInWith(page, app.url, token, heading);
     return token;
   }
 
@@ -48,11 +50,8 @@ describe('AI Provider Keys page: other providers, errors and roles', () => {
     browser = await launchChromium();
   }, 60_000);
 
-  afterEach(() => {
-    // Whatever the test did, the page loaded nothing from elsewhere and logged no error.
-    expect(watch.requested.filter((url) => !url.startsWith(`${app.url}/`))).toEqual([]);
-    expect(watch.problems).toEqual([]);
-  });
+  // Whatever the test did, the page loaded nothing from elsewhere and logged no error.
+  afterEach(() => expectNothingFromElsewhere(watch, app.url));
 
   afterAll(async () => {
     await browser?.close();

@@ -49,6 +49,37 @@ export function watchPage(page: Page, graphqlUrl: string): PageWatch {
   return watch;
 }
 
+/**
+ * A fresh tab (no state from another) at a desktop's width, its requests and errors watched; `initScript`
+ * runs in every page before the page's own scripts.
+ */
+export async function openTab(
+  browser: Browser,
+  appUrl: string,
+  timeoutMs: number,
+  initScript?: string,
+): Promise<{ context: BrowserContext; page: Page; watch: PageWatch }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  if (initScript) await context.addInitScript(initScript);
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  return { context, page, watch: watchPage(page, `${appUrl}/graphql`) };
+}
+
+/** The settings page, signed in with `token`, once `heading` shows. */
+export async function signInWith(page: Page, appUrl: string, token: string, heading: string): Promise<void> {
+  await page.goto(`${appUrl}/settings`);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: heading }).waitFor();
+}
+
+/** The page loaded nothing from another origin than the app's, and logged no error (no CSP refusal, no failed load). */
+export function expectNothingFromElsewhere(watch: PageWatch, appUrl: string): void {
+  expect(watch.requested.filter((url) => !url.startsWith(`${appUrl}/`))).toEqual([]);
+  expect(watch.problems).toEqual([]);
+}
+
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
