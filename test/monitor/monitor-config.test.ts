@@ -1,18 +1,9 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { monitorTiming, nextCheckAfter } from '../../src/monitor/key-monitor';
+import { refusal } from '../support/config-refusal';
 
 // KEY_MONITOR, KEY_MONITOR_INTERVAL_HOURS and KEY_MONITOR_CONCURRENCY as an operator sets them: what
 // start-up accepts, the one line it answers otherwise, and the schedule that follows from them.
-
-function refusal(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('key monitor configuration', () => {
   it('is on by default: about every 24 hours, 4 tests at once', () => {

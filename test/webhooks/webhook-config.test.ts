@@ -1,20 +1,11 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { SECRET } from '../support/webhook-receiver';
+import { refusal } from '../support/config-refusal';
 
 // WEBHOOK_URL and WEBHOOK_SECRET as an operator sets them: what start-up accepts, and the one line it
 // answers otherwise, which names the variable and never quotes a value (either may carry credentials).
 
 const URL_WITH_PASSWORD = 'https://byok:hunter2-password@platform.example.com/webhooks/byok';
-
-function refusal(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('webhook configuration', () => {
   it('is off without WEBHOOK_URL', () => {
