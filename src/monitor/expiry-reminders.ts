@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { PollingLoop } from '../polling-loop';
 import type { ExpiringKey, ProviderKeyStore } from '../provider-keys/provider-key.store';
 
 // Expiry reminders (contract "Expiry"): provider_key.expiring 14 days and 1 day before a key's
@@ -26,33 +27,22 @@ export interface ExpiryRemindersDeps {
 }
 
 export class ExpiryReminders {
-  private timer: NodeJS.Timeout | undefined;
-  private sweep: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
-  constructor(private readonly deps: ExpiryRemindersDeps) {}
+  constructor(private readonly deps: ExpiryRemindersDeps) {
+    this.loop = new PollingLoop(
+      () => this.run(),
+      deps.pollMs,
+      (error) => deps.logger.warn({ err: error }, 'expiry reminders: a sweep failed; trying again shortly'),
+    );
+  }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.sweep;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.sweep = this.run()
-        .catch((error: unknown) => {
-          this.deps.logger.warn({ err: error }, 'expiry reminders: a sweep failed; trying again shortly');
-          return false;
-        })
-        .then((full) => this.schedule(full ? 0 : this.deps.pollMs));
-    }, delayMs);
-    this.timer.unref();
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One batch of due reminders; true when it was full (more may be due). */
@@ -61,7 +51,7 @@ export class ExpiryReminders {
     const bounds = STAGES.map((stage) => new Date(now.getTime() + stage.beforeMs));
     const due = await this.deps.store.dueExpiries(bounds, BATCH);
     for (const key of due) {
-      if (this.stopped) break;
+      if (this.loop.stopped) break;
       await this.remind(key, now);
     }
     return due.length === BATCH;

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
 import type { Logger } from '../logger';
+import { PollingLoop } from '../polling-loop';
 import type { ClaimedDelivery, WebhookOutbox } from './webhook-outbox.store';
 
 // Delivers the outbox to the platform: claims due events, POSTs each signed by the Standard Webhooks
@@ -61,9 +62,7 @@ export interface WebhookTarget {
 export class WebhookDispatcher {
   private readonly signer: Webhook;
   private readonly agent: Agent;
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly outbox: WebhookOutbox,
@@ -77,31 +76,21 @@ export class WebhookDispatcher {
       headersTimeout: timing.timeoutMs,
       bodyTimeout: timing.timeoutMs,
     });
+    this.loop = new PollingLoop(
+      () => this.runRound(),
+      timing.pollMs,
+      (error) => logger.error({ err: error }, 'webhooks: a delivery round failed'),
+    );
   }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Claims nothing more, lets the attempts under way finish (each within timeoutMs), then closes. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.round;
+    await this.loop.stop();
     await this.agent.close();
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.round = this.runRound()
-        .catch((error: unknown) => {
-          this.logger.error({ err: error }, 'webhooks: a delivery round failed');
-          return false;
-        })
-        .then((full) => this.schedule(full ? 0 : this.timing.pollMs));
-    }, delayMs);
-    this.timer.unref();
   }
 
   /** One round: claim, deliver side by side; true when the batch was full (more may be due). */
@@ -114,7 +103,7 @@ export class WebhookDispatcher {
       return false;
     }
     // Stopped while claiming: give the claims back rather than start attempts nobody waits for.
-    if (this.stopped) {
+    if (this.loop.stopped) {
       await this.outbox.release(claimed).catch(() => undefined); // else they lapse with the lease
       return false;
     }
